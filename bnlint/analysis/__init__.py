@@ -1,0 +1,1 @@
+"""The per-file context every rule shares: names, models, modes, intent."""

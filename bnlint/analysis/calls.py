@@ -1,0 +1,54 @@
+"""Arguments of calls by keyword or position, and the literal values they hold."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+def argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.Arg | None:
+    """The argument passed as `keyword=` or as the `position`-th positional argument.
+
+    >>> argument(parse("nn.BatchNorm2d(64, 1e-5, 0.9)"), "momentum", 2).value  -> 0.9
+    Returns None when absent, or when a `*args` before that position hides it.
+    """
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+    if position is None:
+        return None
+    index = 0
+    for arg in call.args:
+        if arg.keyword is not None or arg.star == "**":
+            break
+        if arg.star == "*":
+            return None
+        if index == position:
+            return arg
+        index += 1
+    return None
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(arg.star for arg in call.args)
+
+
+def number(node: cst.BaseExpression) -> float | int | None:
+    """The value of an int or float literal (with an optional unary minus), else None.
+
+    >>> number(parse_expression("0.99")) -> 0.99;  number(parse_expression("m")) -> None
+    """
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = number(node.expression)
+        return None if inner is None else -inner
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.Float):
+        return float(node.evaluated_value)
+    return None
+
+
+def boolean(node: cst.BaseExpression) -> bool | None:
+    """True/False for the literals `True`/`False`, else None."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    return None

@@ -1,0 +1,77 @@
+"""FileContext: one file's tree, settings and the lazily built analyses rules ask about."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from bnlint.analysis.names import NameResolver
+from bnlint.source import SourceText
+
+if TYPE_CHECKING:
+    from bnlint.config import FileSettings
+    from bnlint.registry import Report
+
+
+class FileContext:
+    """Everything rules know about one file.
+
+    Analyses are cached properties, built on first use, so a file whose rules never
+    ask about modes never pays for the mode dataflow.
+    """
+
+    def __init__(
+        self,
+        filename: str,
+        source: SourceText,
+        module: cst.Module,
+        settings: FileSettings,
+        project: Any = None,
+    ) -> None:
+        self.filename = filename
+        self.source = source
+        self.module = module
+        self.settings = settings
+        # Cross-file facts (class index, function summaries), when the run built them.
+        self.project = project
+        self.reports: list[Report] = []
+        # The chain of nodes from the module down to the node being visited.
+        self.ancestors: list[cst.CSTNode] = []
+
+    @cached_property
+    def names(self) -> NameResolver:
+        resolver = NameResolver()
+        for statement in self.module.body:
+            for node in _top_level_imports(statement):
+                resolver.add_import(node)
+        return resolver
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The parent of `node`, valid for the node being visited and its ancestors."""
+        for index in range(len(self.ancestors) - 1, 0, -1):
+            if self.ancestors[index] is node:
+                return self.ancestors[index - 1]
+        return None
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+def _top_level_imports(statement: cst.CSTNode) -> list[cst.Import | cst.ImportFrom]:
+    """Imports at module level, including inside `try:` and `if` blocks."""
+    found: list[cst.Import | cst.ImportFrom] = []
+    if isinstance(statement, cst.SimpleStatementLine):
+        found.extend(s for s in statement.body if isinstance(s, cst.Import | cst.ImportFrom))
+    elif isinstance(statement, cst.Try | cst.If):
+        blocks: list[cst.BaseSuite] = [statement.body]
+        if isinstance(statement, cst.Try):
+            blocks.extend(handler.body for handler in statement.handlers)
+        elif statement.orelse is not None:
+            blocks.append(statement.orelse.body)
+        for block in blocks:
+            if isinstance(block, cst.IndentedBlock):
+                for inner in block.body:
+                    found.extend(_top_level_imports(inner))
+    return found

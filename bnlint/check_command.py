@@ -1,0 +1,172 @@
+"""`bnlint check`: discovery, linting, fixing and reporting, with one exit status."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bnlint import __version__
+from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
+from bnlint.config import CliOverrides, ConfigError, ConfigResolver
+from bnlint.discovery import Discovered, MissingPath, discover
+from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
+from bnlint.registry import all_rules
+from bnlint.report import RunReport, render
+from bnlint.runner import FileResult, Job, LintOptions, default_workers, lint_bytes, lint_many
+
+
+def _error(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def run_check(
+    paths: tuple[str, ...],
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    output_format: str,
+    output: str | None,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    exit_zero: bool,
+    statistics: bool,
+    config_file: str | None,
+    no_cache: bool,
+    jobs: int | None,
+    stdin_filename: str | None,
+    quiet: bool,
+    probe_report: str | None = None,
+    **_: Any,
+) -> ExitStatus:
+    overrides = CliOverrides(
+        select=_codes(select), extend_select=_codes(extend_select) or [], ignore=_codes(ignore) or []
+    )
+    try:
+        resolver = ConfigResolver(overrides, Path(config_file) if config_file else None)
+    except ConfigError as error:
+        _error(str(error))
+        return ExitStatus.ERROR
+    options = LintOptions(fix=fix or diff, unsafe_fixes=unsafe_fixes)
+    targets = list(paths) or ["."]
+    results: list[FileResult] = []
+    originals: dict[str, tuple[Path, bytes]] = {}
+    stdin_text = ""
+    try:
+        if targets == ["-"]:
+            stdin_result, stdin_text = _lint_stdin(resolver, stdin_filename, options)
+            results.append(stdin_result)
+        else:
+            discovered = list(discover(targets, resolver))
+            if not discovered:
+                click.echo("warning: no Python files found under the given paths", err=True)
+            jobs_list = [
+                Job(item.path, item.display, resolver.settings_for(item.path).for_file(item.path))
+                for item in discovered
+            ]
+            results = lint_many(jobs_list, options, jobs or default_workers())
+            if fix or diff:
+                originals = _originals(discovered, results)
+    except MissingPath as error:
+        _error(f"path `{error}` does not exist")
+        return ExitStatus.ERROR
+    except ConfigError as error:
+        _error(str(error))
+        return ExitStatus.ERROR
+
+    had_error = False
+    for result in results:
+        if result.error:
+            _error(result.error)
+            had_error = True
+        if result.notice:
+            click.echo(f"warning: {result.filename}: {result.notice}", err=True)
+
+    pending_diff = False
+    if targets == ["-"] and (fix or diff) and results and results[0].fixed_text is not None:
+        if diff:
+            sys.stdout.write(unified_diff(results[0].filename, stdin_text, results[0].fixed_text))
+            pending_diff = True
+        else:
+            sys.stdout.write(results[0].fixed_text)
+    elif diff:
+        for result in results:
+            if result.fixed_text is not None and result.source is not None:
+                before = originals[result.filename][1].decode(result.source.encoding, errors="replace")
+                before = before.removeprefix("\ufeff")
+                sys.stdout.write(unified_diff(result.filename, before, result.fixed_text))
+                pending_diff = True
+    elif fix:
+        for result in results:
+            if result.fixed_text is None or result.source is None:
+                continue
+            path, data = originals[result.filename]
+            try:
+                write_atomic(path, result.source.encode(result.fixed_text), digest(data))
+            except ConcurrentModification:
+                _error(f"{result.filename} changed while bnlint was fixing it; not written")
+                had_error = True
+            except OSError as error:
+                _error(f"cannot write {result.filename}: {error.strerror or error}")
+                had_error = True
+
+    findings = [finding for result in results for finding in result.findings]
+    if probe_report:
+        from bnlint.confirm import mark_confirmed
+
+        findings = mark_confirmed(findings, Path(probe_report))
+    if diff:
+        return _exit(ExitStatus.FINDINGS if pending_diff and not exit_zero else ExitStatus.CLEAN, had_error)
+
+    rules = all_rules()
+    report = RunReport(
+        findings=findings,
+        sources={r.filename: r.source for r in results if r.source is not None and r.findings},
+        files_checked=len(results),
+        fixes_applied=0 if targets == ["-"] else sum(r.fixes_applied for r in results),
+        color=output_format == "text" and _use_color(output),
+        rules={code: (rule.name, rule.summary(), rule.severity) for code, rule in rules.items()},
+        version=__version__,
+        quiet=quiet,
+    )
+    text = statistics_table(findings) if statistics else render(output_format, report)
+    target_stream = sys.stderr if targets == ["-"] and fix else sys.stdout
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            _error(f"cannot write {output}: {error.strerror or error}")
+            return ExitStatus.ERROR
+    else:
+        target_stream.write(text)
+    status = ExitStatus.FINDINGS if findings and not exit_zero else ExitStatus.CLEAN
+    return _exit(status, had_error)
+
+
+def _exit(status: ExitStatus, had_error: bool) -> ExitStatus:
+    return ExitStatus.ERROR if had_error else status
+
+
+def _lint_stdin(
+    resolver: ConfigResolver, stdin_filename: str | None, options: LintOptions
+) -> tuple[FileResult, str]:
+    data = sys.stdin.buffer.read()
+    original = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    name = stdin_filename or "-"
+    path = Path(stdin_filename) if stdin_filename else Path.cwd() / "-"
+    settings = resolver.settings_for(path.absolute()).for_file(path.absolute())
+    return lint_bytes(data, name, settings, options), original
+
+
+def _originals(discovered: list[Discovered], results: list[FileResult]) -> dict[str, tuple[Path, bytes]]:
+    by_name = {item.display: item.path for item in discovered}
+    originals: dict[str, tuple[Path, bytes]] = {}
+    stdin_text = ""
+    for result in results:
+        if result.fixed_text is not None:
+            path = by_name[result.filename]
+            originals[result.filename] = (path, path.read_bytes())
+    return originals

@@ -1,0 +1,125 @@
+"""The command line: parse options, call the runner, pick the exit code."""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bnlint import __version__
+
+
+class ExitStatus(enum.IntEnum):
+    CLEAN = 0
+    FINDINGS = 1
+    ERROR = 2
+
+
+class _DefaultCheckGroup(click.Group):
+    """`bnlint PATH...` means `bnlint check PATH...`; other commands load lazily."""
+
+    lazy_commands = {
+        "probe": "bnlint.probe.commands:probe",
+        "run": "bnlint.probe.commands:run",
+        "server": "bnlint.lsp:server_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[cmd_name].split(":")
+            try:
+                command = getattr(importlib.import_module(module_name), attribute)
+            except (ImportError, AttributeError):
+                return None
+        return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.list_commands(ctx) and args[0] not in ("--help", "-h", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _codes(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _use_color(output: str | None) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return output is None and sys.stdout.isatty()
+
+
+@click.group(cls=_DefaultCheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bnlint")
+def main() -> None:
+    """Find normalization misuse (BatchNorm, Dropout, train/eval) in PyTorch code."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str)
+@click.option("--select", help="Comma-separated codes or prefixes to enable (replaces the config).")
+@click.option("--extend-select", help="Codes or prefixes to enable on top of the selection.")
+@click.option("--ignore", help="Codes or prefixes to disable.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "concise", "json", "sarif", "github", "gitlab", "junit"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply (and offer) unsafe fixes.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a diff instead of writing them.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: cores).")
+@click.option("--stdin-filename", help="The path to show (and configure) for `-`.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--probe-report", type=click.Path(exists=True, dir_okay=False), help="A JSON report of `bnlint run`: mark matching findings as confirmed.")
+def check(**options: Any) -> None:
+    """Lint files and directories (.py, .pyi, .ipynb); `-` reads standard input."""
+    from bnlint.check_command import run_check
+
+    sys.exit(int(run_check(**options)))
+
+
+@main.command()
+@click.argument("code", required=False)
+def rule(code: str | None) -> None:
+    """Explain one rule (its document), or list all rules."""
+    from bnlint.docs import list_rules_table, rule_document
+    from bnlint.registry import rule_by_name_or_code
+
+    if code is None:
+        click.echo(list_rules_table())
+        return
+    found = rule_by_name_or_code(code)
+    if found is None:
+        click.echo(f"error: unknown rule `{code}`", err=True)
+        sys.exit(int(ExitStatus.ERROR))
+    click.echo(rule_document(found.code), nl=False)
+
+
+def statistics_table(findings: list[Any]) -> str:
+    counts = Counter((f.code, f.name, f.fix is not None) for f in findings)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    return "".join(
+        f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n" for (code, name, fixable), count in rows
+    )

@@ -1,0 +1,128 @@
+"""The vocabulary every other module speaks: findings, spans, fixes and edits.
+
+Positions here are what users see: 1-based rows and 1-based character columns.
+LibCST's 0-based columns are converted once, in :func:`position_from_cst`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Applicability(str, enum.Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class FixAvailability(str, enum.Enum):
+    NEVER = "never"
+    SOMETIMES = "sometimes"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    row: int
+    column: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"row": self.row, "column": self.column}
+
+
+def position_from_cst(line: int, column: int) -> Position:
+    """LibCST counts lines from 1 and columns from 0; users count both from 1."""
+    return Position(line, column + 1)
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: Position
+    end: Position
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two positions (end exclusive) with `content`."""
+
+    content: str
+    span: Span
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "location": self.span.start.to_json(),
+            "end_location": self.span.end.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applicability": self.applicability.value,
+            "message": self.message,
+            "edits": [edit.to_json() for edit in self.edits],
+        }
+
+
+RULES_URL = "https://github.com/bnlint/bnlint/blob/main/rules/{code}.md"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    hint: str
+    filename: str
+    span: Span
+    fix: Fix | None = None
+    confirmed: bool = False
+    # Notebook cell (1-based) the finding is in; rows and columns are then within the cell.
+    cell: int | None = None
+    count: int = 1
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def full_message(self) -> str:
+        """The message and the hint as one line, for the one-line formats."""
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+    @property
+    def url(self) -> str:
+        return RULES_URL.format(code=self.code)
+
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.filename, self.cell or 0, self.span.start.row, self.span.start.column, self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.full_message,
+            "filename": self.filename,
+            "location": self.span.start.to_json(),
+            "end_location": self.span.end.to_json(),
+            "fix": self.fix.to_json() if self.fix else None,
+            "url": self.url,
+            "confirmed": self.confirmed,
+        }
+        if self.cell is not None:
+            data["cell"] = self.cell
+        if self.count != 1:
+            data["count"] = self.count
+        return data

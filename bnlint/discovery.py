@@ -1,0 +1,133 @@
+"""Paths -> files to lint: directories walked, .gitignore and excludes honoured."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from bnlint.config import ConfigResolver
+
+LINTED_SUFFIXES = (".py", ".pyi", ".ipynb")
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".env",
+        "build",
+        "dist",
+        "__pycache__",
+        "node_modules",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".bnlint_cache",
+        ".ipynb_checkpoints",
+        "site-packages",
+    }
+)
+
+
+class MissingPath(Exception):
+    """A path named on the command line does not exist."""
+
+
+@dataclass(frozen=True)
+class Discovered:
+    path: Path
+    # The name shown in output: the user's argument joined with the path below it.
+    display: str
+
+
+def _display(argument: str, root: Path, path: Path) -> str:
+    if path == root:
+        return argument
+    relative = path.relative_to(root).as_posix()
+    if argument in (".", "./"):
+        return relative
+    return f"{argument.rstrip('/')}/{relative}"
+
+
+class _GitIgnores:
+    """The .gitignore files of the directories walked so far, each relative to its folder."""
+
+    def __init__(self) -> None:
+        self._specs: dict[Path, pathspec.PathSpec | None] = {}
+
+    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+        if directory not in self._specs:
+            spec = None
+            ignore_file = directory / ".gitignore"
+            try:
+                if ignore_file.is_file():
+                    lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+            except OSError:
+                spec = None
+            self._specs[directory] = spec
+        return self._specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
+        """Whether a .gitignore in `top` or below, on the way to `path`, ignores it."""
+        directory = path.parent
+        while True:
+            spec = self._spec(directory)
+            if spec is not None:
+                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(relative):
+                    return True
+            if directory == top or directory.parent == directory:
+                return False
+            directory = directory.parent
+
+
+def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discovered]:
+    """Yield the files to lint, each once, in a deterministic order.
+
+    Files named directly are always linted; files found by walking a directory are
+    skipped when .gitignore, the default folders or `exclude` settings rule them out.
+    """
+    seen: set[Path] = set()
+    gitignores = _GitIgnores()
+    for argument in arguments:
+        root = Path(argument)
+        if not root.exists():
+            raise MissingPath(argument)
+        if not root.is_dir():
+            key = root.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield Discovered(root, argument)
+            continue
+        top = root.resolve()
+        for directory, subdirs, files in os.walk(root):
+            here = Path(directory)
+            settings = resolver.settings_for(here / "__init__.py")
+            kept = []
+            for name in sorted(subdirs):
+                child = here / name
+                if name in DEFAULT_EXCLUDED_DIRS or name.endswith(".egg-info"):
+                    continue
+                if gitignores.ignored(child.resolve(), True, top) or settings.is_excluded(child):
+                    continue
+                kept.append(name)
+            subdirs[:] = kept
+            for name in sorted(files):
+                if not name.endswith(LINTED_SUFFIXES):
+                    continue
+                path = here / name
+                if gitignores.ignored(path.resolve(), False, top) or settings.is_excluded(path):
+                    continue
+                key = path.resolve()
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield Discovered(path, _display(argument, root, path))

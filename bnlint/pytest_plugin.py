@@ -1,0 +1,1 @@
+"""pytest plugin entry point (the `bn_probe` fixture comes with the runtime probe)."""

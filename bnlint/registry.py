@@ -1,0 +1,189 @@
+"""The Rule base class, the registry of rules, and selection by code or prefix."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+
+from bnlint.diagnostics import Applicability, FixAvailability, Severity
+
+if TYPE_CHECKING:
+    from bnlint.analysis.context import FileContext
+
+CODE_PATTERN = re.compile(r"^BN\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Replace a node's source with `code`."""
+
+    node: cst.CSTNode
+    code: str
+
+
+@dataclass(frozen=True)
+class InsertBefore:
+    """Insert `code` as a statement of its own right before the statement `node`."""
+
+    node: cst.CSTNode
+    code: str
+
+
+Change = Replace | InsertBefore
+
+
+@dataclass(frozen=True)
+class NodeFix:
+    """A fix described on the tree; the runner turns it into text edits."""
+
+    applicability: Applicability
+    message: str
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule reported, before positions are resolved and suppressions applied."""
+
+    rule: type[Rule]
+    node: cst.CSTNode
+    message: str
+    hint: str
+    severity: Severity
+    fix: NodeFix | None
+
+
+def template_fields(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class Rule:
+    """Base class: declarative metadata, visitor methods, questions to the context.
+
+    Subclasses define `visit_<Node>` / `leave_<Node>` methods; the runner calls them
+    all from one shared walk of the tree.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    message: ClassVar[str]
+    hint: ClassVar[str] = ""
+    fixable: ClassVar[FixAvailability] = FixAvailability.NEVER
+    # Off-by-default rules run only when selected by their full code.
+    default_enabled: ClassVar[bool] = True
+    # Byte strings one of which must occur in a file for the rule to have anything to say.
+    triggers: ClassVar[tuple[bytes, ...]] = ()
+    # Per-rule options: name -> default value (the type of the default is the option's type).
+    options: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def summary(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    def option(self, name: str) -> Any:
+        return self.ctx.settings.rule_option(self.code, name, self.options[name])
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        fix: NodeFix | None = None,
+        severity: Severity | None = None,
+        **fields: str,
+    ) -> None:
+        """Record a finding anchored at `node`; `fields` fill the message and hint templates."""
+        wanted = template_fields(self.message) | template_fields(self.hint)
+        missing = wanted - fields.keys()
+        unknown = fields.keys() - wanted
+        if missing or unknown:
+            raise ValueError(
+                f"{self.code}: template fields missing {sorted(missing)}, unknown {sorted(unknown)}"
+            )
+        if fix is not None and self.fixable is FixAvailability.NEVER:
+            raise ValueError(f"{self.code} is declared unfixable but returned a fix")
+        self.ctx.reports.append(
+            Report(
+                rule=type(self),
+                node=node,
+                message=self.message.format(**fields),
+                hint=self.hint.format(**fields),
+                severity=severity or self.severity,
+                fix=fix,
+            )
+        )
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(rule: type[Rule]) -> type[Rule]:
+    """Class decorator: add a rule, refusing malformed or duplicate codes and names."""
+    if not CODE_PATTERN.match(rule.code):
+        raise ValueError(f"malformed rule code {rule.code!r}")
+    if not NAME_PATTERN.match(rule.name):
+        raise ValueError(f"rule name {rule.name!r} is not kebab-case")
+    if rule.code in _REGISTRY:
+        raise ValueError(f"duplicate rule code {rule.code}")
+    if any(other.name == rule.name for other in _REGISTRY.values()):
+        raise ValueError(f"duplicate rule name {rule.name}")
+    _REGISTRY[rule.code] = rule
+    return rule
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule by code, in code order (imports the rule families once)."""
+    import bnlint.checks  # noqa: F401  (registers the families)
+
+    return dict(sorted(_REGISTRY.items()))
+
+
+def rule_by_name_or_code(key: str) -> type[Rule] | None:
+    rules = all_rules()
+    upper = key.upper()
+    if upper in rules:
+        return rules[upper]
+    return next((rule for rule in rules.values() if rule.name == key), None)
+
+
+class UnknownSelector(ValueError):
+    pass
+
+
+def expand_selector(selector: str) -> list[str]:
+    """Codes matched by a code or a prefix (`BN1`, `BN`, `BN105`); unknown ones raise."""
+    selector = selector.strip().upper()
+    codes = [code for code in all_rules() if code.startswith(selector)]
+    if not selector or not codes:
+        raise UnknownSelector(selector or "''")
+    return codes
+
+
+def resolve_selection(
+    select: list[str] | None,
+    extend_select: list[str],
+    ignore: list[str],
+) -> frozenset[str]:
+    """The set of enabled codes, ruff-style: select (or defaults) + extend-select - ignore.
+
+    An off-by-default rule is enabled only when a selector names its full code.
+    """
+    rules = all_rules()
+    enabled: set[str] = set()
+    if select is None:
+        enabled = {code for code, rule in rules.items() if rule.default_enabled}
+    for selector in [*(select or []), *extend_select]:
+        for code in expand_selector(selector):
+            if rules[code].default_enabled or selector.strip().upper() == code:
+                enabled.add(code)
+    for selector in ignore:
+        enabled.difference_update(expand_selector(selector))
+    return frozenset(enabled)

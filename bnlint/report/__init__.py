@@ -1,0 +1,68 @@
+"""One module per --format; each is a pure function from a RunReport to text.
+
+Reporters are imported only when their format is used, so `bnlint check` in a
+pre-commit hook never pays for rich or XML it does not print.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bnlint.diagnostics import Finding, Severity
+from bnlint.source import SourceText
+
+FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit")
+
+
+@dataclass(frozen=True)
+class RunReport:
+    findings: Sequence[Finding]
+    # The text of each file with findings, by filename (code frames, fingerprints).
+    sources: Mapping[str, SourceText] = field(default_factory=dict)
+    files_checked: int = 0
+    fixes_applied: int = 0
+    color: bool = False
+    # Rule metadata for SARIF's driver.rules: code -> (name, summary, severity).
+    rules: Mapping[str, tuple[str, str, Severity]] = field(default_factory=dict)
+    version: str = "0.0.0"
+    # Findings only: no summary line.
+    quiet: bool = False
+
+
+def location_label(finding: Finding) -> str:
+    """`path:row:col`, or `notebook.ipynb:cell 9:3:5` for a notebook cell."""
+    start = finding.span.start
+    if finding.cell is not None:
+        return f"{finding.filename}:cell {finding.cell}:{start.row}:{start.column}"
+    return f"{finding.filename}:{start.row}:{start.column}"
+
+
+def render(format_name: str, report: RunReport) -> str:
+    if format_name not in FORMATS:
+        raise ValueError(f"unknown format {format_name!r}")
+    module = importlib.import_module(f"bnlint.report.{format_name}_format")
+    text: str = module.render(report)
+    return text
+
+
+def summary_line(report: RunReport) -> str:
+    count = len(report.findings)
+    if count == 0:
+        line = "All checks passed!"
+    else:
+        noun = "finding" if count == 1 else "findings"
+        line = f"Found {count} {noun}."
+        fixable = sum(1 for f in report.findings if f.fix is not None)
+        safe = sum(1 for f in report.findings if f.fix is not None and f.fix.applicability.value == "safe")
+        if safe:
+            line += f"\n[*] {safe} fixable with `--fix`"
+            if fixable > safe:
+                line += f" ({fixable - safe} more with `--unsafe-fixes`)"
+            line += "."
+        elif fixable:
+            line += f"\n{fixable} fixable with `--fix --unsafe-fixes`."
+    if report.fixes_applied:
+        line = f"Fixed {report.fixes_applied} finding(s).\n" + line
+    return line

@@ -1,0 +1,43 @@
+"""GitLab Code Quality report (a JSON array of issues)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+from bnlint.diagnostics import Finding, Severity
+from bnlint.report import RunReport
+
+_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def _fingerprint(finding: Finding, line_text: str, occurrence: int) -> str:
+    """Stable across unrelated edits: built from the code, the path, the anchored line's
+    text and its occurrence number, never from the line number."""
+    key = f"{finding.code}\0{finding.filename}\0{finding.cell}\0{line_text.strip()}\0{occurrence}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def render(report: RunReport) -> str:
+    issues = []
+    seen: Counter[tuple[str, str, int | None, str]] = Counter()
+    for f in report.findings:
+        source = report.sources.get(f.filename)
+        line_text = source.line(f.span.start.row) if source else ""
+        key = (f.code, f.filename, f.cell, line_text.strip())
+        occurrence = seen[key]
+        seen[key] += 1
+        issues.append(
+            {
+                "description": f"{f.code} {f.full_message}",
+                "check_name": f.code,
+                "fingerprint": _fingerprint(f, line_text, occurrence),
+                "severity": _SEVERITY[f.severity],
+                "location": {
+                    "path": f.filename,
+                    "lines": {"begin": f.span.start.row, "end": f.span.end.row},
+                },
+            }
+        )
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

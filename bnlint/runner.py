@@ -1,0 +1,326 @@
+"""Lint one file (decode, parse, analyse, run rules, suppress, fix) and many (--jobs)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from bnlint.analysis.context import FileContext
+from bnlint.config import FileSettings
+from bnlint.diagnostics import Edit, Finding, Fix, Position, Severity, Span, position_from_cst
+from bnlint.registry import InsertBefore, Report, Rule, all_rules
+from bnlint.source import SourceText, UndecodableSource, decode
+from bnlint.suppression import file_is_suppressed, unsuppressed
+
+SYNTAX_ERROR = "BN001"
+_MAX_FIX_ROUNDS = 10
+
+
+@dataclass
+class FileResult:
+    """The outcome of linting one file."""
+
+    filename: str
+    findings: list[Finding] = field(default_factory=list)
+    source: SourceText | None = None
+    # Set when fixes changed the text; the caller decides whether to write it.
+    fixed_text: str | None = None
+    fixes_applied: int = 0
+    # An internal error (a bug in bnlint, or an unreadable file): exit 2, others still linted.
+    error: str | None = None
+    # Something the user should know that is not a finding (e.g. a file libcst cannot parse).
+    notice: str | None = None
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """One walk of the tree that calls every rule's visit_/leave_ methods."""
+
+    def __init__(self, ctx: FileContext, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._visit: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
+        self._leave: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
+        for rule in rules:
+            for attribute in dir(rule):
+                if attribute.startswith("visit_"):
+                    self._visit.setdefault(attribute[6:], []).append(getattr(rule, attribute))
+                elif attribute.startswith("leave_"):
+                    self._leave.setdefault(attribute[6:], []).append(getattr(rule, attribute))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._ctx.ancestors.append(node)
+        kind = type(node).__name__
+        if kind in ("Import", "ImportFrom"):
+            self._ctx.names.add_import(node)  # type: ignore[arg-type]  (narrowed by name)
+        for handler in self._visit.get(kind, ()):
+            handler(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for handler in self._leave.get(type(original_node).__name__, ()):
+            handler(original_node)
+        self._ctx.ancestors.pop()
+
+
+def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
+    """One regex over the enabled rules' trigger tokens; None when some rule needs every file."""
+    tokens: set[bytes] = set()
+    for rule in rules:
+        if rule.code == SYNTAX_ERROR:
+            continue
+        if not rule.triggers:
+            return None
+        tokens.update(rule.triggers)
+    if not tokens:
+        return re.compile(rb"(?!)")
+    return re.compile(b"|".join(re.escape(token) for token in sorted(tokens)))
+
+
+def _syntax_finding(filename: str, message: str, position: Position) -> Finding:
+    rule = all_rules()[SYNTAX_ERROR]
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        message=rule.message.format(detail=message),
+        hint=rule.hint,
+        filename=filename,
+        span=Span(position, position),
+    )
+
+
+class _Linter:
+    """Lints one decoded text with a fixed set of rules."""
+
+    def __init__(self, filename: str, settings: FileSettings, project: object = None) -> None:
+        self.filename = filename
+        self.settings = settings
+        self.project = project
+        registry = all_rules()
+        self.rules = [registry[code] for code in sorted(settings.enabled) if code in registry]
+        self.trigger = _trigger_pattern(self.rules)
+
+    def wants(self, data: bytes) -> bool:
+        return self.trigger is None or self.trigger.search(data) is not None
+
+    def lint(self, source: SourceText) -> tuple[list[Finding], str | None]:
+        """Findings for `source` (before suppression) and a notice, if any."""
+        try:
+            module = cst.parse_module(source.text)
+        except cst.ParserSyntaxError as error:
+            return self._syntax_error(source, error), None
+        except RecursionError:
+            return [], "too deeply nested for the parser; skipped"
+        ctx = FileContext(self.filename, source, module, self.settings, self.project)
+        rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
+        module.visit(_Dispatcher(ctx, rules))
+        if not ctx.reports:
+            return [], None
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return [self._finding(report, positions, module, source) for report in ctx.reports], None
+
+    def _syntax_error(self, source: SourceText, error: cst.ParserSyntaxError) -> list[Finding]:
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return []
+        try:
+            ast.parse(source.text)
+        except SyntaxError:
+            pass
+        except (ValueError, RecursionError, MemoryError):
+            pass
+        else:
+            # Valid Python that this libcst cannot read: not the user's syntax error.
+            return []
+        position = Position(max(error.raw_line, 1), error.raw_column + 1)
+        return [_syntax_finding(self.filename, error.message, position)]
+
+    def _finding(
+        self,
+        report: Report,
+        positions: object,
+        module: cst.Module,
+        source: SourceText,
+    ) -> Finding:
+        code_range = _range(positions, report.node)
+        fix = None
+        if report.fix is not None:
+            edits = []
+            for change in report.fix.changes:
+                change_range = _range(positions, change.node)
+                start = position_from_cst(change_range.start.line, change_range.start.column)
+                if isinstance(change, InsertBefore):
+                    indent = source.line(start.row)[: start.column - 1]
+                    content = f"{change.code}{module.default_newline}{indent}"
+                    edits.append(Edit(content, Span(start, start)))
+                else:
+                    end = position_from_cst(change_range.end.line, change_range.end.column)
+                    edits.append(Edit(change.code, Span(start, end)))
+            fix = Fix(report.fix.applicability, report.fix.message, tuple(edits))
+        return Finding(
+            code=report.rule.code,
+            name=report.rule.name,
+            severity=report.severity,
+            message=report.message,
+            hint=report.hint,
+            filename=self.filename,
+            span=Span(
+                position_from_cst(code_range.start.line, code_range.start.column),
+                position_from_cst(code_range.end.line, code_range.end.column),
+            ),
+            fix=fix,
+        )
+
+
+def _range(positions: object, node: cst.CSTNode) -> CodeRange:
+    return positions[node]  # type: ignore[index, no-any-return]  (a Mapping[CSTNode, CodeRange])
+
+
+def apply_edits(source: SourceText, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits (the caller has dropped overlapping ones)."""
+    text = source.text
+    for edit in sorted(edits, key=lambda e: e.span, reverse=True):
+        start = source.offset(edit.span.start)
+        end = source.offset(edit.span.end)
+        text = text[:start] + edit.content + text[end:]
+    return text
+
+
+def _applicable(findings: Sequence[Finding], unsafe: bool) -> list[Edit]:
+    """Edits of the fixes to apply now; a fix overlapping an earlier one waits a round."""
+    chosen: list[Edit] = []
+    taken: list[Span] = []
+    for finding in sorted(findings, key=Finding.sort_key):
+        fix = finding.fix
+        if fix is None or (fix.applicability.value == "unsafe" and not unsafe):
+            continue
+        spans = [edit.span for edit in fix.edits]
+        if any(_overlaps(span, other) for span in spans for other in taken):
+            continue
+        taken.extend(spans)
+        chosen.extend(fix.edits)
+    return chosen
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end or a.start == b.start
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    fix: bool = False
+    unsafe_fixes: bool = False
+
+
+def lint_source(
+    source: SourceText,
+    filename: str,
+    settings: FileSettings,
+    options: LintOptions = LintOptions(),
+    project: object = None,
+) -> FileResult:
+    """Lint decoded text; with `options.fix`, fix until nothing more applies."""
+    result = FileResult(filename, source=source)
+    if file_is_suppressed(source.text):
+        return result
+    linter = _Linter(filename, settings, project)
+    if not linter.wants(source.text.encode("utf-8", errors="surrogatepass")):
+        return result
+    findings, result.notice = linter.lint(source)
+    if options.fix:
+        current = source
+        for _ in range(_MAX_FIX_ROUNDS):
+            edits = _applicable(unsuppressed(findings, current), options.unsafe_fixes)
+            if not edits:
+                break
+            current = SourceText(apply_edits(current, edits), current.encoding, current.bom)
+            result.fixes_applied += len(edits)
+            findings, result.notice = linter.lint(current)
+        if current is not source:
+            result.fixed_text = current.text
+            result.source = current
+    result.findings = sorted(unsuppressed(findings, result.source or source), key=Finding.sort_key)
+    return result
+
+
+def lint_bytes(
+    data: bytes,
+    filename: str,
+    settings: FileSettings,
+    options: LintOptions = LintOptions(),
+    project: object = None,
+) -> FileResult:
+    """Lint raw file content: decoding problems become BN001 findings."""
+    linter_wants = _Linter(filename, settings, project).wants(data)
+    try:
+        source = decode(data)
+    except UndecodableSource as error:
+        result = FileResult(filename)
+        if SYNTAX_ERROR in settings.enabled:
+            result.findings = [_syntax_finding(filename, str(error), error.position)]
+        return result
+    if not linter_wants:
+        return FileResult(filename, source=source)
+    return lint_source(source, filename, settings, options, project)
+
+
+def lint_path(
+    path: Path,
+    filename: str,
+    settings: FileSettings,
+    options: LintOptions = LintOptions(),
+    project: object = None,
+) -> FileResult:
+    """Read and lint one file; an unreadable file or a bug becomes `error`, not a traceback."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return FileResult(filename, error=f"cannot read {filename}: {error.strerror or error}")
+    try:
+        return lint_bytes(data, filename, settings, options, project)
+    except Exception as error:  # noqa: BLE001  (one file's bug must not stop the run)
+        return FileResult(filename, error=f"internal error while linting {filename}: {error!r}")
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    filename: str
+    settings: FileSettings
+
+
+def _run_job(job: Job, options: LintOptions) -> FileResult:
+    return lint_path(job.path, job.filename, job.settings, options)
+
+
+def lint_many(jobs: Sequence[Job], options: LintOptions, workers: int) -> list[FileResult]:
+    """Lint files, in worker processes when there are enough of them; input order kept."""
+    if workers <= 1 or len(jobs) < 4:
+        return [_run_job(job, options) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, len(jobs) // (workers * 8))
+        return list(pool.map(_run_job, jobs, [options] * len(jobs), chunksize=chunk))
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+__all__ = [
+    "FileResult",
+    "Job",
+    "LintOptions",
+    "Severity",
+    "apply_edits",
+    "lint_bytes",
+    "lint_many",
+    "lint_path",
+    "lint_source",
+]
