@@ -30,3 +30,31 @@ def list_rules_table() -> str:
         rows.append((code, rule.name, rule.severity.value, rule.fixable.value, "on" if rule.default_enabled else "off"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+_FIX_WORDS = {"never": "none", "sometimes": "sometimes", "always": "always"}
+
+
+def header_line(code: str) -> str:
+    """The line under a document's title, mirroring the registry (a test keeps it in sync)."""
+    rule = all_rules()[code]
+    fix = _FIX_WORDS[rule.fixable.value]
+    if rule.fix_safety:
+        fix += f" ({rule.fix_safety})"
+    parts = [f"Severity: {rule.severity.value}", f"Fix: {fix}"]
+    if not rule.default_enabled:
+        parts.append("Off by default")
+    if rule.runtime_only:
+        parts.append("Runtime probe only")
+    parts.append(f"Added in {rule.added_in}")
+    return " · ".join(parts)
+
+
+def readme_rules_table() -> str:
+    """The Markdown rule table of the README (a test keeps it in sync)."""
+    lines = ["| code | name | severity | fix | what it flags |", "|---|---|---|---|---|"]
+    for code, rule in all_rules().items():
+        fix = _FIX_WORDS[rule.fixable.value]
+        severity = rule.severity.value + ("" if rule.default_enabled else ", off by default")
+        lines.append(f"| [{code}](rules/{code}.md) | {rule.name} | {severity} | {fix} | {rule.summary()} |")
+    return "\n".join(lines)

@@ -79,6 +79,11 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     # Byte strings one of which must occur in a file for the rule to have anything to say.
     triggers: ClassVar[tuple[bytes, ...]] = ()
+    # "safe", "unsafe" or "safe or unsafe": what the rule's fixes are marked as.
+    fix_safety: ClassVar[str] = ""
+    # Reported only by the runtime probe (BN5xx), never by the static linter.
+    runtime_only: ClassVar[bool] = False
+    added_in: ClassVar[str] = "0.1.0"
     # Per-rule options: name -> default value (the type of the default is the option's type).
     options: ClassVar[dict[str, Any]] = {}
 

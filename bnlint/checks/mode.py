@@ -19,6 +19,7 @@ class ModeMethodNotCalled(Rule):
     name = "mode-method-not-called"
     severity = Severity.ERROR
     fixable = FixAvailability.ALWAYS
+    fix_safety = "safe"
     triggers = (b".eval", b".train")
     message = "`{expression}` is never called, so `{model}` stays in its current mode"
     hint = "call it: `{expression}()`"

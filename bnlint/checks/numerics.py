@@ -26,6 +26,7 @@ class KerasMomentum(Rule):
     name = "keras-momentum"
     severity = Severity.ERROR
     fixable = FixAvailability.ALWAYS
+    fix_safety = "unsafe"
     triggers = (b"momentum",)
     message = (
         "`momentum={value}` follows the Keras convention (weight of the old statistics); "
