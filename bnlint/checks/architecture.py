@@ -1,0 +1,1 @@
+"""BN2xx: the structure of models (layer order, features, bias before norm)."""

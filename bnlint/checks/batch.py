@@ -1,0 +1,1 @@
+"""BN3xx: batch sizes and distributed training of models with BatchNorm."""
