@@ -10,6 +10,7 @@ import click
 
 from bnlint import __version__
 from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
+from bnlint.cache import Cache, settings_key
 from bnlint.config import CliOverrides, ConfigError, ConfigResolver
 from bnlint.discovery import Discovered, MissingPath, discover
 from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
@@ -63,10 +64,14 @@ def run_check(
             discovered = list(discover(targets, resolver))
             if not discovered:
                 click.echo("warning: no Python files found under the given paths", err=True)
-            jobs_list = [
-                Job(item.path, item.display, resolver.settings_for(item.path).for_file(item.path))
-                for item in discovered
-            ]
+            caches: dict[str, Cache | None] = {}
+            jobs_list = []
+            for item in discovered:
+                settings = resolver.settings_for(item.path).for_file(item.path)
+                key = settings_key(settings, options)
+                if not no_cache and key not in caches:
+                    caches[key] = Cache.open(Path.cwd(), key)
+                jobs_list.append(Job(item.path, item.display, settings, caches.get(key)))
             results = lint_many(jobs_list, options, jobs or default_workers())
             if fix or diff:
                 originals = _originals(discovered, results)

@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from bnlint.analysis.context import FileContext
+from bnlint.cache import Cache
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Edit, Finding, Fix, Position, Severity, Span, position_from_cst
 from bnlint.registry import InsertBefore, Report, Rule, all_rules
@@ -277,16 +278,35 @@ def lint_path(
     settings: FileSettings,
     options: LintOptions = LintOptions(),
     project: object = None,
+    cache: Cache | None = None,
 ) -> FileResult:
     """Read and lint one file; an unreadable file or a bug becomes `error`, not a traceback."""
     try:
         data = path.read_bytes()
     except OSError as error:
         return FileResult(filename, error=f"cannot read {filename}: {error.strerror or error}")
+    # Fixing rewrites files, so it always lints afresh.
+    use_cache = cache is not None and not options.fix
+    if use_cache and cache is not None:
+        cached = cache.get(filename, data)
+        if cached is not None:
+            findings, notice = cached
+            source = _decode_quietly(data) if findings else None
+            return FileResult(filename, findings=findings, source=source, notice=notice)
     try:
-        return lint_bytes(data, filename, settings, options, project)
+        result = lint_bytes(data, filename, settings, options, project)
     except Exception as error:  # noqa: BLE001  (one file's bug must not stop the run)
         return FileResult(filename, error=f"internal error while linting {filename}: {error!r}")
+    if use_cache and cache is not None and result.error is None:
+        cache.put(filename, data, result.findings, result.notice)
+    return result
+
+
+def _decode_quietly(data: bytes) -> SourceText | None:
+    try:
+        return decode(data)
+    except UndecodableSource:
+        return None
 
 
 @dataclass(frozen=True)
@@ -294,10 +314,11 @@ class Job:
     path: Path
     filename: str
     settings: FileSettings
+    cache: Cache | None = None
 
 
 def _run_job(job: Job, options: LintOptions) -> FileResult:
-    return lint_path(job.path, job.filename, job.settings, options)
+    return lint_path(job.path, job.filename, job.settings, options, cache=job.cache)
 
 
 def lint_many(jobs: Sequence[Job], options: LintOptions, workers: int) -> list[FileResult]:
