@@ -14,6 +14,7 @@ from bnlint.cache import Cache, settings_key
 from bnlint.config import CliOverrides, ConfigError, ConfigResolver
 from bnlint.discovery import Discovered, MissingPath, discover
 from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
+from bnlint.progress import ProgressBar
 from bnlint.registry import all_rules
 from bnlint.report import RunReport, render
 from bnlint.runner import FileResult, Job, LintOptions, default_workers, lint_bytes, lint_many
@@ -72,7 +73,8 @@ def run_check(
                 if not no_cache and key not in caches:
                     caches[key] = Cache.open(Path.cwd(), key)
                 jobs_list.append(Job(item.path, item.display, settings, caches.get(key)))
-            results = lint_many(jobs_list, options, jobs or default_workers())
+            with ProgressBar(len(jobs_list), enabled=not quiet) as progress:
+                results = lint_many(jobs_list, options, jobs or default_workers(), progress)
             if fix or diff:
                 originals = _originals(discovered, results)
     except MissingPath as error:
