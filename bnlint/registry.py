@@ -77,8 +77,11 @@ class Rule:
     fixable: ClassVar[FixAvailability] = FixAvailability.NEVER
     # Off-by-default rules run only when selected by their full code.
     default_enabled: ClassVar[bool] = True
-    # Byte strings one of which must occur in a file for the rule to have anything to say.
+    # Byte strings one of which must occur in a file for the rule to have anything to say;
+    # a rule with no triggers sees every file.
     triggers: ClassVar[tuple[bytes, ...]] = ()
+    # Or, where a token is too common, a bytes regex that must match instead.
+    trigger_pattern: ClassVar[bytes | None] = None
     # "safe", "unsafe" or "safe or unsafe": what the rule's fixes are marked as.
     fix_safety: ClassVar[str] = ""
     # Reported only by the runtime probe (BN5xx), never by the static linter.

@@ -20,7 +20,8 @@ class ModeMethodNotCalled(Rule):
     severity = Severity.ERROR
     fixable = FixAvailability.ALWAYS
     fix_safety = "safe"
-    triggers = (b".eval", b".train")
+    # A bare `x.eval` / `x.train` ends its line (perhaps before a comment or a `;`).
+    trigger_pattern = rb"\.(?:eval|train)[ \t]*(?:[#;\r\n]|$)"
     message = "`{expression}` is never called, so `{model}` stays in its current mode"
     hint = "call it: `{expression}()`"
 
