@@ -73,16 +73,19 @@ class _Dispatcher(cst.CSTVisitor):
 
 def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
     """One regex over the enabled rules' trigger tokens; None when some rule needs every file."""
-    tokens: set[bytes] = set()
+    alternatives: set[bytes] = set()
     for rule in rules:
         if rule.code == SYNTAX_ERROR:
             continue
-        if not rule.triggers:
+        if rule.trigger_pattern is not None:
+            alternatives.add(b"(?:" + rule.trigger_pattern + b")")
+        elif rule.triggers:
+            alternatives.update(re.escape(token) for token in rule.triggers)
+        else:
             return None
-        tokens.update(rule.triggers)
-    if not tokens:
+    if not alternatives:
         return re.compile(rb"(?!)")
-    return re.compile(b"|".join(re.escape(token) for token in sorted(tokens)))
+    return re.compile(b"|".join(sorted(alternatives)), re.MULTILINE)
 
 
 def _syntax_finding(filename: str, message: str, position: Position) -> Finding:
@@ -269,9 +272,27 @@ def lint_bytes(
         if SYNTAX_ERROR in settings.enabled:
             result.findings = [_syntax_finding(filename, str(error), error.position)]
         return result
-    if not linter_wants:
+    if not linter_wants and not _unparsable(source.text, settings):
         return FileResult(filename, source=source)
     return lint_source(source, filename, settings, options, project)
+
+
+def _unparsable(text: str, settings: FileSettings) -> bool:
+    """Whether a file no rule's trigger matched still needs the parser, for BN001.
+
+    A syntax error is a finding in every file, not only in files some rule reads; `ast`'s
+    parser is about ten times faster than libcst's, so files without triggers stay cheap.
+    """
+    if SYNTAX_ERROR not in settings.enabled:
+        return False
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return True
+    except (ValueError, RecursionError, MemoryError):
+        # Null bytes (ValueError before 3.12) or absurd nesting: let libcst decide.
+        return True
+    return False
 
 
 def lint_path(
