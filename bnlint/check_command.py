@@ -132,6 +132,12 @@ def run_check(
     report = RunReport(
         findings=findings,
         sources={r.filename: r.source for r in results if r.source is not None and r.findings},
+        cell_sources={
+            (r.filename, number): text
+            for r in results
+            if r.findings
+            for number, text in r.cell_sources.items()
+        },
         files_checked=len(results),
         fixes_applied=0 if targets == ["-"] else sum(r.fixes_applied for r in results),
         color=output_format == "text" and _use_color(output),

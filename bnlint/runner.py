@@ -17,6 +17,7 @@ from bnlint.analysis.context import FileContext
 from bnlint.cache import Cache
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Edit, Finding, Fix, Position, Severity, Span, position_from_cst
+from bnlint.notebook import NOTEBOOK_SUFFIX, lint_notebook, notebook_cell_sources
 from bnlint.registry import InsertBefore, Report, Rule, all_rules
 from bnlint.source import SourceText, UndecodableSource, decode
 from bnlint.suppression import file_is_suppressed, unsuppressed
@@ -39,6 +40,8 @@ class FileResult:
     error: str | None = None
     # Something the user should know that is not a finding (e.g. a file libcst cannot parse).
     notice: str | None = None
+    # A notebook's code cells by cell number: findings' rows count within these.
+    cell_sources: dict[int, SourceText] = field(default_factory=dict)
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -264,6 +267,8 @@ def lint_bytes(
     project: object = None,
 ) -> FileResult:
     """Lint raw file content: decoding problems become BN001 findings."""
+    if filename.endswith(NOTEBOOK_SUFFIX):
+        return lint_notebook(data, filename, settings, options, project)
     linter_wants = not options.prefilter or _Linter(filename, settings, project).wants(data)
     try:
         source = decode(data)
@@ -315,7 +320,8 @@ def lint_path(
         if cached is not None:
             findings, notice = cached
             source = _decode_quietly(data) if findings else None
-            return FileResult(filename, findings=findings, source=source, notice=notice)
+            cells = notebook_cell_sources(data) if findings and filename.endswith(NOTEBOOK_SUFFIX) else {}
+            return FileResult(filename, findings=findings, source=source, notice=notice, cell_sources=cells)
     try:
         result = lint_bytes(data, filename, settings, options, project)
     except Exception as error:  # noqa: BLE001  (one file's bug must not stop the run)

@@ -29,6 +29,15 @@ class RunReport:
     version: str = "0.0.0"
     # Findings only: no summary line.
     quiet: bool = False
+    # Notebook cells by (filename, cell number): a notebook finding's rows count within these.
+    cell_sources: Mapping[tuple[str, int], SourceText] = field(default_factory=dict)
+
+
+def source_for(report: RunReport, finding: Finding) -> SourceText | None:
+    """The text a finding's rows count in: its file, or its notebook cell."""
+    if finding.cell is not None:
+        return report.cell_sources.get((finding.filename, finding.cell))
+    return report.sources.get(finding.filename)
 
 
 def location_label(finding: Finding) -> str:

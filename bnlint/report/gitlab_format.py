@@ -7,7 +7,7 @@ import json
 from collections import Counter
 
 from bnlint.diagnostics import Finding, Severity
-from bnlint.report import RunReport
+from bnlint.report import RunReport, source_for
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
@@ -23,14 +23,15 @@ def render(report: RunReport) -> str:
     issues = []
     seen: Counter[tuple[str, str, int | None, str]] = Counter()
     for f in report.findings:
-        source = report.sources.get(f.filename)
+        source = source_for(report, f)
         line_text = source.line(f.span.start.row) if source else ""
         key = (f.code, f.filename, f.cell, line_text.strip())
         occurrence = seen[key]
         seen[key] += 1
         issues.append(
             {
-                "description": f"{f.code} {f.full_message}",
+                "description": f"{f.code} {f.full_message}"
+                + (f" (cell {f.cell})" if f.cell is not None else ""),
                 "check_name": f.code,
                 "fingerprint": _fingerprint(f, line_text, occurrence),
                 "severity": _SEVERITY[f.severity],

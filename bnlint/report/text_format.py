@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bnlint.diagnostics import Finding, Severity
-from bnlint.report import RunReport, location_label, summary_line
+from bnlint.report import RunReport, location_label, source_for, summary_line
 from bnlint.source import SourceText
 
 _CONTEXT_LINES = 1
@@ -62,7 +62,7 @@ def render(report: RunReport) -> str:
         width=10_000,
     )
     for finding in report.findings:
-        console.print(_frame(finding, report.sources.get(finding.filename)))
+        console.print(_frame(finding, source_for(report, finding)))
     if not report.quiet:
         console.print(summary_line(report), markup=False)
     return buffer.getvalue()
