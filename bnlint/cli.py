@@ -56,7 +56,8 @@ def _codes(value: str | None) -> list[str] | None:
 
 
 def _use_color(output: str | None) -> bool:
-    if os.environ.get("NO_COLOR"):
+    # FORCE_COLOR is for terminals that do not look like one (CI logs), not for report files.
+    if output is not None or os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True

@@ -139,8 +139,14 @@ class _Linter:
             return []
         try:
             ast.parse(source.text)
-        except SyntaxError:
-            pass
+        except SyntaxError as python_error:
+            # CPython's message and position are the ones `python file.py` shows (libcst's
+            # point past the error); its offset counts characters from 1, as ours do.
+            if python_error.lineno is not None:
+                row = min(max(python_error.lineno, 1), max(source.line_count, 1))
+                width = len(source.line(row)) + 1
+                column = min(max(python_error.offset or 1, 1), width)
+                return [_syntax_finding(self.filename, python_error.msg, Position(row, column))]
         except (ValueError, RecursionError, MemoryError):
             pass
         else:
@@ -240,7 +246,11 @@ def lint_source(
     if file_is_suppressed(source.text):
         return result
     linter = _Linter(filename, settings, project)
-    if options.prefilter and not linter.wants(source.text.encode("utf-8", errors="surrogatepass")):
+    if (
+        options.prefilter
+        and not linter.wants(source.text.encode("utf-8", errors="surrogatepass"))
+        and not _unparsable(source.text, settings)
+    ):
         return result
     findings, result.notice = linter.lint(source)
     if options.fix:

@@ -79,10 +79,13 @@ def decode(data: bytes) -> SourceText:
     Raises UndecodableSource with the position of the first undecodable byte.
     """
     bom = data.startswith(codecs.BOM_UTF8)
+    cookie_problem = None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise UndecodableSource(str(error), Position(1, 1)) from None
+        # Also raised for a bad byte in the first two lines: decoding them as UTF-8
+        # below finds that byte's position; otherwise the cookie itself is the problem.
+        encoding, cookie_problem = "utf-8", str(error)
     if encoding == "utf-8-sig":
         encoding = "utf-8"
     body = data[len(codecs.BOM_UTF8) :] if bom else data
@@ -97,4 +100,6 @@ def decode(data: bytes) -> SourceText:
         ) from None
     except LookupError:
         raise UndecodableSource(f"unknown encoding `{encoding}`", Position(1, 1)) from None
+    if cookie_problem is not None:
+        raise UndecodableSource(cookie_problem, Position(1, 1))
     return SourceText(text, encoding=encoding, bom=bom)
