@@ -63,8 +63,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         self._enabled: frozenset[str] | None = None
-        self._per_file: list[tuple[pathspec.PathSpec, frozenset[str]]] | None = None
-        self._exclude_spec: pathspec.PathSpec | None = None
+        self._per_file: list[tuple[pathspec.GitIgnoreSpec, frozenset[str]]] | None = None
+        self._exclude_spec: pathspec.GitIgnoreSpec | None = None
 
     def with_overrides(self, cli: CliOverrides) -> Settings:
         return Settings(
@@ -97,8 +97,8 @@ class Settings:
 
     def is_excluded(self, path: Path) -> bool:
         if self._exclude_spec is None:
-            self._exclude_spec = pathspec.PathSpec.from_lines(
-                "gitwildmatch", [*self.exclude, *self.extend_exclude]
+            self._exclude_spec = pathspec.GitIgnoreSpec.from_lines(
+                [*self.exclude, *self.extend_exclude]
             )
         relative = self._relative(path)
         return self._exclude_spec.match_file(relative) or (
@@ -111,7 +111,7 @@ class Settings:
             if self._per_file is None:
                 self._per_file = [
                     (
-                        pathspec.PathSpec.from_lines("gitwildmatch", [pattern]),
+                        pathspec.GitIgnoreSpec.from_lines([pattern]),
                         frozenset(code for c in codes for code in expand_selector(c)),
                     )
                     for pattern, codes in self.per_file_ignores.items()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -62,8 +63,8 @@ class _Dispatcher(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         self._ctx.ancestors.append(node)
         kind = type(node).__name__
-        if kind in ("Import", "ImportFrom"):
-            self._ctx.names.add_import(node)  # type: ignore[arg-type]  (narrowed by name)
+        if isinstance(node, cst.Import | cst.ImportFrom):
+            self._ctx.names.add_import(node)
         for handler in self._visit.get(kind, ()):
             handler(node)
         return True
@@ -193,7 +194,8 @@ class _Linter:
 
 
 def _range(positions: object, node: cst.CSTNode) -> CodeRange:
-    return positions[node]  # type: ignore[index, no-any-return]  (a Mapping[CSTNode, CodeRange])
+    # What MetadataWrapper.resolve(PositionProvider) returns.
+    return cast("Mapping[cst.CSTNode, CodeRange]", positions)[node]
 
 
 def apply_edits(source: SourceText, edits: Sequence[Edit]) -> str:
