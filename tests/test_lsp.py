@@ -261,3 +261,10 @@ def test_server_command_is_listed_and_has_help() -> None:
     result = CliRunner().invoke(main, ["server", "--help"])
     assert result.exit_code == 0
     assert "Language Server" in result.output
+
+
+def test_server_without_pygls_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pygls.lsp.server", None)
+    result = CliRunner().invoke(main, ["server"])
+    assert result.exit_code == 2
+    assert 'pip install "bnlint[lsp]"' in result.stderr
