@@ -79,7 +79,7 @@ def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
     """One regex over the enabled rules' trigger tokens; None when some rule needs every file."""
     alternatives: set[bytes] = set()
     for rule in rules:
-        if rule.code == SYNTAX_ERROR:
+        if rule.code == SYNTAX_ERROR or rule.runtime_only:
             continue
         if rule.trigger_pattern is not None:
             alternatives.add(b"(?:" + rule.trigger_pattern + b")")

@@ -1,0 +1,64 @@
+"""How a model is called in the user's code: `net`, `self.backbone`, else its class."""
+
+from __future__ import annotations
+
+from types import FrameType
+
+from torch import nn
+
+_WRAPPER_ATTRIBUTES = ("_orig_mod", "module")
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The model inside `torch.compile`, DataParallel and DDP wrappers.
+
+    >>> unwrap(torch.compile(net)) is net, unwrap(DistributedDataParallel(net)) is net
+    (True, True)
+    """
+    for _ in range(4):
+        inner = None
+        for attribute in _WRAPPER_ATTRIBUTES:
+            candidate = module._modules.get(attribute)
+            if candidate is not None and len(module._modules) == 1:
+                inner = candidate
+                break
+        if inner is None:
+            return module
+        module = inner
+    return module
+
+
+def display_name(module: nn.Module, frame: FrameType | None) -> str:
+    """The user's name for `module` in `frame` (a local, a global, `self.x`), else its class.
+
+    >>> display_name(model, frame_of("logits = model(images)"))
+    'model'
+    """
+    if frame is not None:
+        targets = {id(module), id(unwrap(module))}
+        for name, value in frame.f_locals.items():
+            if id(value) in targets:
+                return name
+        owner = frame.f_locals.get("self")
+        if owner is not None:
+            for name, value in vars(owner).get("_modules", {}).items():
+                if id(value) in targets:
+                    return f"self.{name}"
+        for name, value in frame.f_globals.items():
+            if id(value) in targets and not name.startswith("__"):
+                return name
+    return type(unwrap(module)).__name__
+
+
+def layer_label(path: str, root: str) -> str:
+    """A module path written as code: `features.0` -> `features[0]`, `0` -> `Sequential[0]`.
+
+    >>> layer_label("layer1.0.bn1", "ResNet"), layer_label("1", "Sequential")
+    ('layer1[0].bn1', 'Sequential[1]')
+    """
+    if not path:
+        return root
+    text = ""
+    for part in path.split("."):
+        text = f"{text or root}[{part}]" if part.isdigit() else f"{text}.{part}" if text else part
+    return text
