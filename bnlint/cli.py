@@ -119,7 +119,8 @@ def rule(code: str | None) -> None:
 
 
 def statistics_table(findings: list[Any]) -> str:
-    counts = Counter((f.code, f.name, f.fix is not None) for f in findings)
+    # `[*]` only where plain `--fix` applies, as in the concise format.
+    counts = Counter((f.code, f.name, f.fix is not None and f.fix.applicability.value == "safe") for f in findings)
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
     return "".join(
         f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n" for (code, name, fixable), count in rows

@@ -361,3 +361,13 @@ def test_force_color_leaves_machine_formats_alone(project: Path) -> None:
             ["check", "--format", output_format, "bad.py"], project, env={"FORCE_COLOR": "1"}
         )
         assert "\x1b[" not in result.stdout, output_format
+
+
+def test_fix_marker_only_on_findings_plain_fix_applies_to(project: Path) -> None:
+    _write(project, "both.py", BAD_MODE + BAD_MOMENTUM)
+    concise = run_bnlint(["check", "--format", "concise", "both.py"], project).stdout.splitlines()
+    assert concise[0].startswith("both.py:2:5: BN105 [*] ")
+    assert concise[1].startswith("both.py:6:34: BN401 `momentum=0.9`")
+    statistics = run_bnlint(["check", "--statistics", "both.py"], project).stdout
+    assert "BN105\t[*] mode-method-not-called" in statistics
+    assert "BN401\tkeras-momentum" in statistics

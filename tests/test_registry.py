@@ -58,7 +58,6 @@ def test_codes_and_names_are_well_formed_and_unique() -> None:
         assert rule.code == code
         assert CODE_PATTERN.match(code), code
         assert NAME_PATTERN.match(rule.name), rule.name
-        assert not rule.name.startswith(("no-", "avoid-")), rule.name
 
 
 @pytest.mark.parametrize("code", list(RULES))
@@ -207,8 +206,7 @@ def test_declared_fixability_matches_the_findings(code: str) -> None:
         for path in EXAMPLES
         for finding in lint_bytes(path.read_bytes(), path.name, settings).findings
     ]
-    if code != "BN001":
-        assert findings, f"no case or fixture triggers {code}"
+    # That each rule has cases at all is test_rule_cases.py's job.
     for finding in findings:
         if rule.fixable is FixAvailability.NEVER:
             assert finding.fix is None, f"{code} is declared unfixable: {finding.full_message}"
