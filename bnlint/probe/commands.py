@@ -100,10 +100,10 @@ def run(
         from bnlint.probe.report import unsuppressed, write_report
 
         write_report(unsuppressed(monitor.findings(), enabled), output_format, output, quiet=quiet)
-    elif output:
+    else:  # the script never imported torch: nothing to observe, still a report
         from bnlint.probe.report import write_report
 
-        write_report([], output_format, output)
+        write_report([], output_format, output, quiet=quiet)
     if isinstance(outcome.reraise, KeyboardInterrupt):
         _die_of_sigint()
     if outcome.reraise is not None:

@@ -181,6 +181,8 @@ class _Checker:
         ):
             return
         expected = batched[:1].float()
+        if not bool(torch.isfinite(expected).all()):
+            return  # non-finite outputs compare unequal whatever the batch (BN502 explains them)
         scale = float(expected.abs().max()) if expected.numel() else 0.0
         if torch.allclose(single.float(), expected, rtol=1e-3, atol=1e-4 * max(1.0, scale)):
             return

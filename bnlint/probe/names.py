@@ -35,17 +35,10 @@ def display_name(module: nn.Module, frame: FrameType | None) -> str:
     'model'
     """
     if frame is not None:
-        targets = {id(module), id(unwrap(module))}
-        for name, value in frame.f_locals.items():
-            if id(value) in targets:
-                return name
-        owner = frame.f_locals.get("self")
-        if owner is not None:
-            for name, value in vars(owner).get("_modules", {}).items():
-                if id(value) in targets:
-                    return f"self.{name}"
-        for name, value in frame.f_globals.items():
-            if id(value) in targets and not name.startswith("__"):
+        # The wrapper the user called (`fast = torch.compile(net)`) first, then what it wraps.
+        for target in dict.fromkeys((id(module), id(unwrap(module)))):
+            name = _name_in(frame, target)
+            if name is not None:
                 return name
     return type(unwrap(module)).__name__
 
@@ -62,3 +55,18 @@ def layer_label(path: str, root: str) -> str:
     for part in path.split("."):
         text = f"{text or root}[{part}]" if part.isdigit() else f"{text}.{part}" if text else part
     return text
+
+
+def _name_in(frame: FrameType, target: int) -> str | None:
+    for name, value in frame.f_locals.items():
+        if id(value) == target:
+            return name
+    owner = frame.f_locals.get("self")
+    if owner is not None:
+        for name, value in vars(owner).get("_modules", {}).items():
+            if id(value) == target:
+                return f"self.{name}"
+    for name, value in frame.f_globals.items():
+        if id(value) == target and not name.startswith("__"):
+            return name
+    return None

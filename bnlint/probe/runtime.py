@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -85,6 +86,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._handles: list[Any] = []
         self._patches: list[tuple[Any, str, Any]] = []
+        self._warning_filter: Any = None
 
     # -- installation -------------------------------------------------------------------
 
@@ -95,6 +97,11 @@ class Monitor:
         )
         from torch.optim.optimizer import register_optimizer_step_pre_hook
 
+        # torch warns that compiled modules see global hooks twice; the depth counter handles it.
+        warnings.filterwarnings(
+            "ignore", message=r"Using `torch.compile\(module\)` when there are global hooks"
+        )
+        self._warning_filter = warnings.filters[0]
         self._handles.append(register_module_forward_pre_hook(self._pre_forward))
         self._handles.append(register_module_forward_hook(self._post_forward, always_call=True))
         self._handles.append(register_optimizer_step_pre_hook(self._pre_step))
@@ -119,6 +126,8 @@ class Monitor:
         )
 
     def uninstall(self) -> None:
+        if self._warning_filter in warnings.filters:
+            warnings.filters.remove(self._warning_filter)
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
