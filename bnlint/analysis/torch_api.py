@@ -21,3 +21,82 @@ PARTIAL = frozenset({"functools.partial"})
 # Positional index of `momentum` in each constructor or function.
 BATCH_NORM_MOMENTUM_POSITION = 2
 FUNCTIONAL_MOMENTUM_POSITION = 6
+
+# --- Mode analysis (BN1xx): layers whose behaviour depends on train/eval mode ---
+
+DROPOUTS = frozenset(
+    {
+        "torch.nn.Dropout",
+        "torch.nn.Dropout1d",
+        "torch.nn.Dropout2d",
+        "torch.nn.Dropout3d",
+        "torch.nn.AlphaDropout",
+        "torch.nn.FeatureAlphaDropout",
+        "torch.nn.functional.dropout",
+    }
+)
+
+MODULE_BASES = frozenset(
+    {
+        "torch.nn.Module",
+        "torch.nn.Sequential",
+        "torch.nn.ModuleList",
+        "torch.nn.ModuleDict",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "pytorch_lightning.LightningModule",
+        "lightning.pytorch.core.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+    }
+)
+
+LIGHTNING_MODULES = frozenset(
+    {
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "pytorch_lightning.LightningModule",
+        "lightning.pytorch.core.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+    }
+)
+
+# Contexts that stop gradients (they do not switch modes).
+NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+SET_GRAD_ENABLED = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"})
+
+# Calls that record the mode a model is in: name -> position of the model argument.
+EXPORTS = {
+    "torch.onnx.export": 0,
+    "torch.onnx.dynamo_export": 0,
+    "torch.jit.trace": 0,
+    "torch.jit.trace_module": 0,
+    "torch.export.export": 0,
+    "torch.export.export_for_inference": 0,
+    "torch.ao.quantization.fuse_modules": 0,
+    "torch.quantization.fuse_modules": 0,
+    "torch.ao.quantization.quantize_fx.fuse_fx": 0,
+    "torch.quantization.quantize_fx.fuse_fx": 0,
+    "torch_tensorrt.compile": 0,
+    "coremltools.convert": 0,
+}
+
+# Constructors of whole pretrained models: module -> family -> contains BatchNorm.
+MODEL_FACTORIES = frozenset(
+    {"timm.create_model", "torch.hub.load", "torchvision.models.get_model"}
+)
+TORCHVISION_MODELS = "torchvision.models"
+
+# Hugging Face loaders return the model in eval mode.
+FROM_PRETRAINED = "from_pretrained"
+
+WRAPPERS = frozenset(
+    {
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.compile",
+    }
+)
+
+TORCH_LOAD = frozenset({"torch.load", "torch.jit.load"})
+DEEPCOPY = frozenset({"copy.deepcopy"})

@@ -1,0 +1,359 @@
+"""What the code around a node is doing: evaluating, training, exporting, or run by a framework.
+
+`ctx.intent` is the place rules read this from:
+
+    >>> ctx.intent.inference_purpose(call)   # `model(x)` inside `with torch.no_grad():`
+    Purpose(context='under `torch.no_grad()`', purpose='evaluating')
+    >>> ctx.intent.in_training_step(call)    # inside a loop that calls `loss.backward()`
+    True
+
+Inference contexts: `torch.no_grad()` / `torch.inference_mode()` / `set_grad_enabled(False)`
+blocks and decorators, functions named for evaluation (evaluate, validate, predict, infer,
+serve, score...), and code of a file with no training step that loads a checkpoint. A
+gradient-free block inside a training step (pseudo-labels, EMA targets) is not evaluation.
+Training steps: `.backward()` (loss, `accelerator`, `scaler.scale(...)`), `optimizer.step()`,
+`scaler.step(...)`. Framework-managed code (Lightning hooks, Hugging Face `Trainer`
+overrides) switches modes itself. Queries take the node being visited or an ancestor of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from bnlint.analysis import torch_api
+from bnlint.analysis.calls import argument, boolean
+from bnlint.analysis.names import dotted_name
+
+if TYPE_CHECKING:
+    from bnlint.analysis.context import FileContext
+
+_EVAL_WORDS = frozenset(
+    {
+        "eval",
+        "evaluate",
+        "evaluation",
+        "validate",
+        "validation",
+        "val",
+        "valid",
+        "test",
+        "predict",
+        "prediction",
+        "infer",
+        "inference",
+        "serve",
+        "score",
+        "scoring",
+    }
+)
+_TRAIN_WORDS = frozenset({"train", "training", "fit", "step", "update", "loss", "backward"})
+
+LIGHTNING_HOOKS = frozenset(
+    {
+        "validation_step",
+        "test_step",
+        "predict_step",
+        "validation_step_end",
+        "test_step_end",
+        "validation_epoch_end",
+        "test_epoch_end",
+        "on_validation_epoch_end",
+        "on_validation_epoch_start",
+        "on_test_epoch_end",
+        "on_test_epoch_start",
+        "on_validation_batch_end",
+        "on_test_batch_end",
+        "on_predict_batch_end",
+        "on_predict_epoch_end",
+    }
+)
+TRAINER_HOOKS = frozenset(
+    {"evaluate", "predict", "prediction_step", "evaluation_loop", "compute_metrics"}
+)
+_TRAINER_BASES = frozenset(
+    {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer"}
+)
+_CHECKPOINT = re.compile(r"\bload_state_dict\(|\btorch\.load\(|\.from_pretrained\(")
+_TRAINING_TEXT = re.compile(r"\.backward\(|\.step\(")
+
+Loop = cst.For | cst.While
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """Why a node counts as inference: where it is, and what the code is doing there."""
+
+    context: str  # "under `torch.no_grad()`", "in `evaluate()`"
+    purpose: str  # "evaluating", "predicting" (for "call `model.eval()` before ...")
+    # The `with` statement that makes the context, when one does.
+    node: cst.With | None = field(default=None, repr=False, compare=False)
+
+
+def is_eval_name(name: str) -> bool:
+    """Whether a function name says it evaluates (and does not also train).
+
+    >>> is_eval_name("validate_epoch"), is_eval_name("train_and_evaluate")
+    (True, False)
+    """
+    words = [w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", name.lower()) if w]
+    if not words or name.startswith("test"):
+        return False
+    if any(w in _TRAIN_WORDS for w in words):
+        return False
+    return any(w in _EVAL_WORDS for w in words)
+
+
+def is_training_step(call: cst.Call, ctx: FileContext | None = None) -> bool:
+    """`loss.backward()`, `optimizer.step()`, `scaler.step(opt)`, `accelerator.backward(loss)`.
+
+    >>> is_training_step(parse("opt.step()")), is_training_step(parse("scheduler.step()"))
+    (True, False)
+    """
+    func = call.func
+    if ctx is not None and ctx.names.qualified_name(func) == "torch.autograd.backward":
+        return True
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value in ("backward", "manual_backward"):
+        return True
+    if func.attr.value == "step":
+        receiver = (dotted_name(func.value) or "").rpartition(".")[2].lower()
+        return "optim" in receiver or receiver in ("opt", "scaler") or receiver.startswith("opt_")
+    return False
+
+
+class Intent:
+    """Inference, training and framework contexts for one file."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self._direct_steps: dict[int, bool] = {}
+        self._file_trains: bool | None = None
+
+    def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
+        ancestors = self.ctx.ancestors
+        for index in range(len(ancestors) - 1, -1, -1):
+            if ancestors[index] is at:
+                return list(reversed(ancestors[: index + 1]))
+        return list(reversed(ancestors))
+
+    # -- grad-free contexts -----------------------------------------------------------
+
+    def grad_free(self, expr: cst.BaseExpression) -> str | None:
+        """`torch.no_grad()` -> 'torch.no_grad()'; `set_grad_enabled(False)` too; else None."""
+        call = expr if isinstance(expr, cst.Call) else None
+        func = call.func if call is not None else expr
+        qualified = self.ctx.names.qualified_name(func)
+        if qualified in torch_api.NO_GRAD:
+            return f"{qualified}()"
+        if qualified in torch_api.SET_GRAD_ENABLED and call is not None:
+            arg = argument(call, "mode", 0)
+            if arg is not None and boolean(arg.value) is False:
+                return f"{qualified}(False)"
+        return None
+
+    def _with_grad_free(self, node: cst.With) -> str | None:
+        for item in node.items:
+            found = self.grad_free(item.item)
+            if found is not None:
+                return found
+        return None
+
+    def _decorated_grad_free(self, node: cst.FunctionDef) -> str | None:
+        for decorator in node.decorators:
+            found = self.grad_free(decorator.decorator)
+            if found is not None:
+                return found
+        return None
+
+    # -- training ---------------------------------------------------------------------
+
+    def has_direct_training_step(self, node: cst.CSTNode) -> bool:
+        """Whether a loop or function body runs a training step itself (not in a nested loop).
+
+        >>> `for x in loader: ...; loss.backward()` -> True for that loop
+        >>> `for epoch in ...: for x in loader: loss.backward()` -> False for the epoch loop
+        """
+        cached = self._direct_steps.get(id(node))
+        if cached is None:
+            finder = _StepFinder(self.ctx, node)
+            node.visit(finder)
+            cached = finder.found
+            self._direct_steps[id(node)] = cached
+        return cached
+
+    def in_training_step(self, at: cst.CSTNode) -> bool:
+        """Whether `at` runs as part of a training step: its innermost loop (or, outside
+        loops, its function) runs `backward()` / `optimizer.step()` directly."""
+        for node in self._chain(at):
+            if isinstance(node, cst.For | cst.While | cst.FunctionDef):
+                return self.has_direct_training_step(node)
+        return False
+
+    def file_trains(self) -> bool:
+        """Whether the file has anything that looks like a training step (text scan)."""
+        if self._file_trains is None:
+            self._file_trains = bool(_TRAINING_TEXT.search(self.ctx.source.text))
+        return self._file_trains
+
+    # -- inference --------------------------------------------------------------------
+
+    def inference_purpose(self, at: cst.CSTNode) -> Purpose | None:
+        """Why `at` runs a model for inference, or None.
+
+        >>> `with torch.no_grad(): out = net(x)` in a validation loop -> Purpose('under ...')
+        >>> the same block inside a loop that calls `loss.backward()` -> None
+        """
+        chain = self._chain(at)
+        for index, node in enumerate(chain):
+            if isinstance(node, cst.With):
+                found = self._with_grad_free(node)
+                if found is not None:
+                    if self._inside_training(chain[index:]):
+                        return None
+                    return Purpose(f"under `{found}`", "evaluating", node)
+            if isinstance(node, cst.Lambda):
+                return None
+            if isinstance(node, cst.FunctionDef):
+                if self.framework_managed(at):
+                    return None
+                found = self._decorated_grad_free(node)
+                if found is not None and not self.has_direct_training_step(node):
+                    return Purpose(f"in `{node.name.value}()`, decorated `@{found}`", "evaluating")
+                name = node.name.value
+                if is_eval_name(name) and not _contains_training(self.ctx, node):
+                    return Purpose(f"in `{name}()`", "evaluating")
+                return None
+        return None
+
+    def _inside_training(self, chain: list[cst.CSTNode]) -> bool:
+        for node in chain[1:]:
+            if isinstance(node, cst.For | cst.While | cst.FunctionDef):
+                return self.has_direct_training_step(node)
+        return False
+
+    def checkpoint_inference(self, at: cst.CSTNode) -> Purpose | None:
+        """`at` runs in a file with no training step, in a scope that loads a checkpoint.
+
+        >>> `model.load_state_dict(torch.load(p))` then `model(x)` in a predict script -> Purpose
+        """
+        if self.file_trains():
+            return None
+        scope: cst.CSTNode = self.ctx.module
+        for node in self._chain(at):
+            if isinstance(node, cst.Lambda | cst.ClassDef):
+                return None
+            if isinstance(node, cst.FunctionDef):
+                scope = node
+                break
+        text = self.ctx.code_for(scope) if scope is not self.ctx.module else self.ctx.source.text
+        if _CHECKPOINT.search(text) is None:
+            return None
+        return Purpose("after loading a checkpoint for inference", "predicting")
+
+    @staticmethod
+    def single_sample(call: cst.Call) -> bool:
+        """`net(x.unsqueeze(0))` / `net(x[None])`: a batch of one sample.
+
+        >>> single_sample(parse("net(img.unsqueeze(0))")), single_sample(parse("net(batch)"))
+        (True, False)
+        """
+        if not call.args or call.args[0].keyword is not None:
+            return False
+        value = call.args[0].value
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in ("to", "cuda", "float", "half")
+        ):
+            value = value.func.value
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "unsqueeze"
+            and value.args
+            and isinstance(value.args[0].value, cst.Integer)
+            and value.args[0].value.value == "0"
+        ):
+            return True
+        if isinstance(value, cst.Subscript) and value.slice:
+            first = value.slice[0].slice
+            return isinstance(first, cst.Index) and (
+                isinstance(first.value, cst.Name) and first.value.value == "None"
+            )
+        return False
+
+    # -- frameworks -------------------------------------------------------------------
+
+    def framework_managed(self, at: cst.CSTNode) -> bool:
+        """Code a framework runs after switching modes itself.
+
+        >>> `def validation_step(self, batch, i): self.model(x)` in a LightningModule -> True
+        """
+        chain = self._chain(at)
+        function = next((n for n in chain if isinstance(n, cst.FunctionDef)), None)
+        cls = next((n for n in chain if isinstance(n, cst.ClassDef)), None)
+        if function is None or cls is None:
+            return False
+        name = function.name.value
+        if name in LIGHTNING_HOOKS:
+            return True
+        if name in TRAINER_HOOKS:
+            for base in cls.bases:
+                qualified = self.ctx.names.qualified_name(base.value)
+                if qualified in _TRAINER_BASES:
+                    return True
+        return False
+
+    def export_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+        """(`torch.onnx.export`, the model argument) for an export/trace/fusion call.
+
+        >>> export_call(parse("torch.jit.trace(net, example)")) -> ('torch.jit.trace', net)
+        """
+        qualified = self.ctx.names.qualified_name(call.func)
+        if qualified is None or qualified not in torch_api.EXPORTS:
+            return None
+        keyword = "mod" if qualified.startswith("torch.export") else "model"
+        arg = argument(call, keyword, torch_api.EXPORTS[qualified])
+        if arg is None:
+            arg = argument(call, "func", torch_api.EXPORTS[qualified])
+        if arg is None or arg.star:
+            return None
+        return qualified, arg.value
+
+
+class _StepFinder(cst.CSTVisitor):
+    """Training steps directly in one loop or function body (not nested loops/functions)."""
+
+    def __init__(self, ctx: FileContext, root: cst.CSTNode) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.root = root
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is not self.root and isinstance(
+            node, cst.For | cst.While | cst.FunctionDef | cst.ClassDef | cst.Lambda
+        ):
+            return False
+        if isinstance(node, cst.Call) and is_training_step(node, self.ctx):
+            self.found = True
+        return not self.found
+
+
+def _contains_training(ctx: FileContext, function: cst.FunctionDef) -> bool:
+    found = False
+
+    class _Any(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> bool:
+            nonlocal found
+            if is_training_step(node, ctx):
+                found = True
+            return not found
+
+    function.visit(_Any())
+    return found

@@ -1,0 +1,476 @@
+"""Which expressions are models, and whether they hold BatchNorm or Dropout.
+
+`ctx.models` is the place rules read model facts from:
+
+    >>> ctx.models.model_for(node.func, at=node)      # `net(x)` after `net = Net().cuda()`
+    ModelFacts(key='net', reference='Net', batch_norm=Tri.YES, dropout=Tri.NO, ...)
+    >>> ctx.models.contains_batch_norm(expr, at=node)  # yes / no / unknown
+    Tri.UNKNOWN
+
+An expression is a model when the code says so: it is bound to a constructor of an
+`nn.Module` subclass (from this file or any file of the run), a torchvision/timm/hub factory,
+`torch.load`, `from_pretrained`, `copy.deepcopy` or a `DataParallel`/DDP wrapper of a model;
+it is a `self.x` attribute assigned one of those in the class; or `.eval()`/`.train()` /
+`.parameters()` and friends are called on it, or its annotation is a module class. Names
+alone never make a model. What it contains is `Tri.UNKNOWN` unless its class or factory
+is known; rules count UNKNOWN as "may contain" for modes, and stay silent for stronger claims.
+`at` must be the node being visited or one of its ancestors (the answer depends on the scope).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from bnlint.analysis import torch_api
+from bnlint.analysis.names import dotted_name
+from bnlint.analysis.project import BATCH_NORM, DROPOUT, Tri, factory_contains
+
+if TYPE_CHECKING:
+    from bnlint.analysis.context import FileContext
+    from bnlint.analysis.project import ProjectIndex
+
+Scope = cst.FunctionDef | cst.Module
+
+# Methods that only an nn.Module (or a wrapper of one) has.
+MODULE_METHODS = frozenset(
+    {
+        "eval",
+        "train",
+        "parameters",
+        "named_parameters",
+        "modules",
+        "named_modules",
+        "children",
+        "state_dict",
+        "load_state_dict",
+        "requires_grad_",
+        "apply",
+        "zero_grad",
+    }
+)
+# Methods that return the same module (possibly moved or cast).
+CHAIN_METHODS = frozenset(
+    {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "eval", "train", "requires_grad_"}
+)
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What is known about one model expression."""
+
+    # The expression as written, without trailing `.module` (`ddp.module` -> `ddp`).
+    key: str
+    # The class or factory it was built with, when known (`Net`, `torchvision.models.resnet50`).
+    reference: str | None
+    batch_norm: Tri
+    dropout: Tri
+    # How the code says it is a model, for messages: "constructed with `Net(...)`".
+    origin: str
+
+    @property
+    def has_mode_dependent_layers(self) -> bool:
+        """False only when both BatchNorm and Dropout are known to be absent."""
+        return not (self.batch_norm is Tri.NO and self.dropout is Tri.NO)
+
+    def training_effect(self) -> str:
+        """What training mode does to this model, for messages."""
+        if self.batch_norm is Tri.YES:
+            return "BatchNorm normalizes with each batch's own statistics"
+        if self.dropout is Tri.YES:
+            return "Dropout still drops activations"
+        return "any BatchNorm normalizes with each batch's statistics and Dropout stays active"
+
+
+def model_key(expr: cst.BaseExpression) -> str | None:
+    """The key of a model expression: `self.net.module.to(d)` -> 'self.net'.
+
+    >>> model_key(parse_expression("ddp.module")) -> 'ddp'
+    >>> model_key(parse_expression("nets[0]")) -> None
+    """
+    while (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "half")
+    ):
+        expr = expr.func.value
+    key = dotted_name(expr)
+    if key is None:
+        return None
+    while key.endswith(".module"):
+        key = key[: -len(".module")]
+    return key
+
+
+class ModelIndex:
+    """Model facts for one file, built lazily per scope."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self._assignments: dict[int, dict[str, list[cst.BaseExpression]]] = {}
+        self._module_uses: dict[int, set[str]] = {}
+        self._called_keys: dict[int, set[str]] = {}
+
+    @property
+    def project(self) -> ProjectIndex:
+        return self.ctx.project_index
+
+    # -- public questions -------------------------------------------------------------
+
+    def model_for(self, expr: cst.BaseExpression, at: cst.CSTNode) -> ModelFacts | None:
+        """Facts about `expr` when the code shows it is a model, else None.
+
+        >>> `model = torchvision.models.resnet18()` ... `model(x)` -> ModelFacts(batch_norm=YES)
+        >>> `fn(x)` for a parameter `fn` never used as a module -> None
+        """
+        key = model_key(expr)
+        if key is None or (key == "self" and self._enclosing_class() is None):
+            return None
+        return self._facts(key, self._scope(at), depth=0)
+
+    def model_called_by(self, call: cst.Call) -> ModelFacts | None:
+        """The model a call runs: `net(x)`, `net.forward(x)`, `self.model(x)`; else None.
+
+        >>> `logits = net(images)` -> facts for `net`
+        >>> `net.eval()` -> None (a method, not a forward pass)
+        """
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+            func = func.value
+        if self.ctx.names.qualified_name(func) is not None:
+            return None
+        if isinstance(func, cst.Attribute) and func.attr.value in MODULE_METHODS | CHAIN_METHODS:
+            return None
+        return self.model_for(func, at=call)
+
+    def contains_batch_norm(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Tri:
+        """Whether the model `expr` holds BatchNorm/SyncBatchNorm (UNKNOWN when not a model)."""
+        facts = self.model_for(expr, at)
+        return Tri.UNKNOWN if facts is None else facts.batch_norm
+
+    def contains_dropout(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Tri:
+        """Whether the model `expr` holds Dropout (UNKNOWN when not a model)."""
+        facts = self.model_for(expr, at)
+        return Tri.UNKNOWN if facts is None else facts.dropout
+
+    def reference_contains(self, reference: str, kind: str = BATCH_NORM) -> Tri:
+        """Whether a class or factory reference (`Net`, `torch.nn.Linear`) holds BN/Dropout."""
+        return self.project.contains(reference, kind)
+
+    # -- scopes -----------------------------------------------------------------------
+
+    def _scope(self, at: cst.CSTNode) -> Scope:
+        for node in self._chain(at):
+            if isinstance(node, cst.FunctionDef):
+                return node
+        return self.ctx.module
+
+    def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
+        """Ancestors of `at`, innermost first (from the shared walk)."""
+        ancestors = self.ctx.ancestors
+        for index in range(len(ancestors) - 1, -1, -1):
+            if ancestors[index] is at:
+                return list(reversed(ancestors[: index + 1]))
+        return list(reversed(ancestors))
+
+    def _enclosing_class(self) -> cst.ClassDef | None:
+        for node in reversed(self.ctx.ancestors):
+            if isinstance(node, cst.ClassDef):
+                return node
+        return None
+
+    def scope_assignments(self, scope: Scope) -> dict[str, list[cst.BaseExpression]]:
+        """`key -> values assigned to it` in one scope (not entering nested functions)."""
+        found = self._assignments.get(id(scope))
+        if found is None:
+            collector = _ScopeCollector()
+            statements: Sequence[cst.CSTNode]
+            if isinstance(scope, cst.Module):
+                statements = scope.body
+            else:
+                statements = scope.body.body if isinstance(scope.body, cst.IndentedBlock) else []
+                if isinstance(scope.body, cst.SimpleStatementSuite):
+                    statements = scope.body.body
+            for statement in statements:
+                statement.visit(collector)
+            found = collector.assignments
+            self._assignments[id(scope)] = found
+            self._module_uses[id(scope)] = collector.module_uses
+            self._called_keys[id(scope)] = collector.called
+        return found
+
+    def _uses_as_module(self, scope: Scope, key: str) -> bool:
+        self.scope_assignments(scope)
+        return key in self._module_uses[id(scope)]
+
+    # -- facts ------------------------------------------------------------------------
+
+    def _facts(self, key: str, scope: Scope, depth: int) -> ModelFacts | None:
+        if depth > 4:
+            return None
+        values = self.scope_assignments(scope).get(key, [])
+        if not values and isinstance(scope, cst.FunctionDef) and not key.startswith("self."):
+            module_values = self.scope_assignments(self.ctx.module).get(key, [])
+            if module_values and not _is_param(scope, key.split(".")[0]):
+                values = module_values
+        facts = [self._from_value(key, value, scope, depth) for value in values]
+        known = [f for f in facts if f is not None]
+        if known and len(known) == len(facts):
+            return _merge(known)
+        if key.startswith("self.") and key.count(".") == 1:
+            attribute = self._attribute_facts(key)
+            if attribute is not None:
+                return attribute
+        if isinstance(scope, cst.FunctionDef) and _is_param(scope, key):
+            annotated = self._annotated(scope, key)
+            if annotated is not None:
+                return annotated
+            caller = self._passed_by_callers(scope, key)
+            if caller is not None:
+                return caller
+        if self._uses_as_module(scope, key) or (
+            key.startswith("self.") and self._uses_as_module(self.ctx.module, key)
+        ):
+            return ModelFacts(key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"`{key}` is used as a module")
+        return None
+
+    def _from_value(
+        self, key: str, value: cst.BaseExpression, scope: Scope, depth: int
+    ) -> ModelFacts | None:
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in CHAIN_METHODS
+        ):
+            value = value.func.value
+        if isinstance(value, cst.Name | cst.Attribute):
+            source = model_key(value)
+            if source is None or source == key:
+                return None
+            inner = self._facts(source, scope, depth + 1)
+            return None if inner is None else _rekey(inner, key)
+        if not isinstance(value, cst.Call):
+            return None
+        return self.constructed(key, value, scope, depth)
+
+    def constructed(
+        self, key: str, call: cst.Call, scope: Scope | None = None, depth: int = 0
+    ) -> ModelFacts | None:
+        """Facts for a model built by `call` (a class, factory, load, copy or wrapper).
+
+        >>> constructed("net", parse("Net(num_classes=10)")) -> reference 'Net'
+        >>> constructed("x", parse("torch.zeros(3)")) -> None
+        """
+        scope = scope or self.ctx.module
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == torch_api.FROM_PRETRAINED:
+            return ModelFacts(
+                key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"loaded with `{_short(self.ctx, func)}()`"
+            )
+        qualified = self.ctx.names.qualified_name(func)
+        if qualified is not None:
+            first = call.args[0].value if call.args and not call.args[0].keyword else None
+            if (qualified in torch_api.DEEPCOPY or qualified in torch_api.WRAPPERS) and first:
+                source = model_key(first)
+                inner = None if source is None else self._facts(source, scope, depth + 1)
+                return None if inner is None else _rekey(inner, key)
+            if qualified in torch_api.TORCH_LOAD:
+                # Only a model when the code also uses it as one (a state dict is not).
+                if self._uses_as_module(scope, key) or self._called(scope, key):
+                    return ModelFacts(
+                        key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"loaded with `{qualified}`"
+                    )
+                return None
+            if qualified in ("torch.nn.Sequential", "torch.nn.ModuleList"):
+                return self._sequential(key, call, qualified)
+            factory = factory_contains(qualified, BATCH_NORM)
+            if factory is not None:
+                return ModelFacts(
+                    key,
+                    qualified,
+                    factory,
+                    factory_contains(qualified, DROPOUT) or Tri.UNKNOWN,
+                    f"constructed with `{_short(self.ctx, func)}(...)`",
+                )
+        reference = qualified or dotted_name(func)
+        if reference is None:
+            return None
+        if self.project.is_module_class(reference) is Tri.YES:
+            return ModelFacts(
+                key,
+                reference,
+                self.project.contains(reference, BATCH_NORM),
+                self.project.contains(reference, DROPOUT),
+                f"constructed with `{_short(self.ctx, func)}(...)`",
+            )
+        return None
+
+    def _sequential(self, key: str, call: cst.Call, qualified: str) -> ModelFacts:
+        answers = {BATCH_NORM: Tri.NO, DROPOUT: Tri.NO}
+        for node in _calls_in(call):
+            reference = self.ctx.names.qualified_name(node.func) or dotted_name(node.func)
+            for kind in (BATCH_NORM, DROPOUT):
+                if reference is None:
+                    answers[kind] = Tri.UNKNOWN if answers[kind] is Tri.NO else answers[kind]
+                    continue
+                sub = self.project.contains(reference, kind)
+                if sub is Tri.YES or answers[kind] is Tri.NO:
+                    answers[kind] = sub if answers[kind] is not Tri.YES else Tri.YES
+        for arg in call.args:
+            if arg.star or not isinstance(arg.value, cst.Call):
+                answers = {k: Tri.UNKNOWN if v is Tri.NO else v for k, v in answers.items()}
+        name = qualified.rpartition(".")[2]
+        return ModelFacts(
+            key, qualified, answers[BATCH_NORM], answers[DROPOUT], f"built with `nn.{name}(...)`"
+        )
+
+    def _attribute_facts(self, key: str) -> ModelFacts | None:
+        cls = self._enclosing_class()
+        if cls is None:
+            return None
+        attribute = key.partition(".")[2]
+        reference = self.project.attribute_class(cls.name.value, attribute)
+        if reference is None:
+            return None
+        if reference in ("torch.nn.Sequential", "torch.nn.ModuleList"):
+            return ModelFacts(key, reference, Tri.UNKNOWN, Tri.UNKNOWN, "an `nn.Sequential`")
+        if self.project.is_module_class(reference) is not Tri.YES and (
+            factory_contains(reference, BATCH_NORM) is None
+        ):
+            return None
+        factory = factory_contains(reference, BATCH_NORM)
+        return ModelFacts(
+            key,
+            reference,
+            factory if factory is not None else self.project.contains(reference, BATCH_NORM),
+            self.project.contains(reference, DROPOUT) if factory is None else Tri.UNKNOWN,
+            f"assigned `{reference.rpartition('.')[2]}(...)` in `{cls.name.value}`",
+        )
+
+    def _annotated(self, scope: cst.FunctionDef, key: str) -> ModelFacts | None:
+        for param in [
+            *scope.params.posonly_params,
+            *scope.params.params,
+            *scope.params.kwonly_params,
+        ]:
+            if param.name.value != key or param.annotation is None:
+                continue
+            annotation = param.annotation.annotation
+            reference = self.ctx.names.qualified_name(annotation) or dotted_name(annotation)
+            if reference is None or self.project.is_module_class(reference) is not Tri.YES:
+                return None
+            return ModelFacts(
+                key,
+                reference,
+                self.project.contains(reference, BATCH_NORM),
+                self.project.contains(reference, DROPOUT),
+                f"annotated `{reference.rpartition('.')[2]}`",
+            )
+        return None
+
+    def _passed_by_callers(self, scope: cst.FunctionDef, key: str) -> ModelFacts | None:
+        """A parameter that some call site in the project passes a model in a known mode."""
+        params = [p.name.value for p in [*scope.params.posonly_params, *scope.params.params]]
+        offset = 1 if params and params[0] in ("self", "cls") else 0
+        index = params.index(key) - offset if key in params else -1
+        for site in self.project.call_sites.get(scope.name.value, []):
+            mode = site.arg_modes.get(index, site.arg_modes.get(key))
+            if mode in ("train", "eval"):
+                caller = site.caller.rpartition(".")[2]
+                return ModelFacts(
+                    key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"passed a model by `{caller}()`"
+                )
+        return None
+
+    def _called(self, scope: Scope, key: str) -> bool:
+        self.scope_assignments(scope)
+        return key in self._called_keys[id(scope)]
+
+
+class _ScopeCollector(cst.CSTVisitor):
+    """Assignments and module-method uses of keys in one scope."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.assignments: dict[str, list[cst.BaseExpression]] = {}
+        self.module_uses: set[str] = set()
+        self.called: set[str] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            key = dotted_name(target.target)
+            if key is not None:
+                self.assignments.setdefault(key, []).append(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        key = dotted_name(node.target)
+        if key is not None and node.value is not None:
+            self.assignments.setdefault(key, []).append(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        called = dotted_name(func)
+        if called is not None:
+            self.called.add(called)
+        if isinstance(func, cst.Attribute) and func.attr.value in MODULE_METHODS:
+            key = model_key(func.value)
+            if key is not None:
+                self.module_uses.add(key)
+
+
+def _is_param(scope: cst.FunctionDef, name: str) -> bool:
+    params = scope.params
+    return any(
+        p.name.value == name
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+    )
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    found: list[cst.Call] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, inner: cst.Call) -> None:
+            if inner is not node:
+                found.append(inner)
+
+    node.visit(_Calls())
+    return found
+
+
+def _short(ctx: FileContext, node: cst.BaseExpression) -> str:
+    text = ctx.code_for(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _rekey(facts: ModelFacts, key: str) -> ModelFacts:
+    return ModelFacts(key, facts.reference, facts.batch_norm, facts.dropout, facts.origin)
+
+
+def _merge(facts: list[ModelFacts]) -> ModelFacts:
+    first = facts[0]
+    if all(f.reference == first.reference for f in facts):
+        return first
+
+    def join(values: set[Tri]) -> Tri:
+        return values.pop() if len(values) == 1 else Tri.UNKNOWN
+
+    return ModelFacts(
+        first.key,
+        None,
+        join({f.batch_norm for f in facts}),
+        join({f.dropout for f in facts}),
+        first.origin,
+    )

@@ -1,0 +1,613 @@
+"""The train/eval mode of each model along control flow, per function.
+
+`ctx.modes` is the place rules read modes from:
+
+    >>> ctx.modes.may_be_training("net", at=call)  # `net = Net()` ... `with no_grad(): net(x)`
+    Fact(mode=Mode.TRAIN, reason='constructed with `Net(...)`', loop=None)
+    >>> ctx.modes.eval_carried_by_loop("model", at=step)  # eval() at the end of an epoch loop
+    Fact(mode=Mode.EVAL, reason='`model.eval()`', loop=...)
+
+The analysis runs an abstract interpreter over the statements of the function that holds
+the query (or the module), once per function. The state maps keys (`net`, `self.model`) to
+the set of facts that may hold there: TRAIN, EVAL or UNKNOWN, each with its reason and,
+when it arrived through a loop's back edge, that loop. It follows `.eval()`, `.train()`,
+`.train(False)`, `.train(mode=x)` (unknown), chained calls (`Net().to(d).eval()`), aliases
+and wrappers (`ddp = DDP(model)`, `ddp.module.eval()`), `model.apply(fn)` where `fn`
+calls `.eval()`, helpers summarised by the project index ("sets `model` to eval"), loops
+(the end of the body flows into its start), branches (both facts are kept), early returns,
+`break`/`continue` and `try`. A call of an unknown function that receives the model makes
+its mode UNKNOWN. Parameters take their mode from their call sites in the project; with no
+visible caller, a parameter of a function named for evaluation may be in training mode.
+Rules stay silent unless every fact agrees.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from bnlint.analysis import torch_api
+from bnlint.analysis.intent import is_eval_name
+from bnlint.analysis.models import model_key
+from bnlint.analysis.names import dotted_name
+from bnlint.analysis.project import MODE_EVAL, MODE_TRAIN
+
+if TYPE_CHECKING:
+    from bnlint.analysis.context import FileContext
+
+
+class Mode(enum.Enum):
+    TRAIN = "train"
+    EVAL = "eval"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One way a model may be in a mode at a point, and why."""
+
+    mode: Mode
+    reason: str
+    # id() of the loop whose back edge carried this fact here, if any.
+    loop: int | None = None
+    # True for the "no caller in view" assumption about a parameter.
+    assumed: bool = False
+
+
+Facts = frozenset[Fact]
+State = dict[str, Facts]
+
+_MAX_FACTS = 8
+_NO_EFFECT_BUILTINS = frozenset(
+    {
+        "print",
+        "len",
+        "isinstance",
+        "type",
+        "id",
+        "str",
+        "repr",
+        "getattr",
+        "hasattr",
+        "setattr",
+        "list",
+        "tuple",
+        "sum",
+        "sorted",
+        "next",
+        "iter",
+        "enumerate",
+        "zip",
+        "vars",
+        "dir",
+        "hash",
+    }
+)
+_NO_EFFECT_ROOTS = frozenset(
+    {"torch", "copy", "logging", "numpy", "torchsummary", "torchinfo", "wandb", "os", "json"}
+)
+_UNKNOWN = frozenset({Fact(Mode.UNKNOWN, "unknown")})
+
+
+def _join(a: State | None, b: State | None) -> State | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    joined: State = {}
+    for key in a.keys() | b.keys():
+        facts = a.get(key, _UNKNOWN) | b.get(key, _UNKNOWN)
+        if len(facts) > _MAX_FACTS:
+            facts = frozenset(sorted(facts, key=lambda f: (f.mode.value, f.reason))[:_MAX_FACTS])
+        joined[key] = facts
+    return joined
+
+
+def _tag(state: State | None, loop: int) -> State | None:
+    if state is None:
+        return None
+    return {
+        key: frozenset(
+            f if f.loop is not None or f.mode is Mode.UNKNOWN else Fact(f.mode, f.reason, loop)
+            for f in facts
+        )
+        for key, facts in state.items()
+    }
+
+
+class _Calls(cst.CSTVisitor):
+    """Calls of an expression in evaluation order (arguments first), lambdas excluded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[cst.Call] = []
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.calls.append(original_node)
+
+
+def _calls(node: cst.CSTNode | None) -> list[cst.Call]:
+    if node is None:
+        return []
+    collector = _Calls()
+    node.visit(collector)
+    return collector.calls
+
+
+@dataclass
+class _Loop:
+    carried: list[State]
+    exits: list[State]
+
+
+class ModeFlow:
+    """Modes of models at each statement, computed per function on first query."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self._records: dict[int, State] = {}
+        self._done: set[int] = set()
+        self._aliases: dict[str, set[str]] = {}
+        self._loops: list[_Loop] = []
+        self._scope: cst.FunctionDef | cst.Module = ctx.module
+        self._scope_aliases: dict[int, dict[str, set[str]]] = {}
+
+    # -- public questions -------------------------------------------------------------
+
+    def facts(self, key: str, at: cst.CSTNode) -> Facts:
+        """Every fact about `key`'s mode right before the statement holding `at`.
+
+        >>> `model.eval()` on one branch only, then `model(x)` -> {EVAL, TRAIN}
+        """
+        state = self.state_at(at)
+        if state is None:
+            return frozenset()
+        probe = key
+        while True:
+            for candidate in [probe, *sorted(self._aliases.get(probe, ()))]:
+                if candidate in state:
+                    return state[candidate]
+            if "." not in probe:
+                return frozenset()
+            probe = probe.rpartition(".")[0]
+
+    def may_be_training(self, key: str, at: cst.CSTNode) -> Fact | None:
+        """A TRAIN fact when every fact about `key` at `at` says training mode, else None.
+
+        >>> `net = Net()` ... `net(x)` -> Fact(TRAIN, 'constructed with `Net(...)`')
+        >>> after `if flag: net.eval()` -> None (the paths disagree)
+        """
+        facts = self.facts(key, at)
+        if not facts or any(f.mode is not Mode.TRAIN for f in facts):
+            return None
+        return sorted(facts, key=lambda f: (f.assumed, f.reason))[0]
+
+    def eval_carried_by_loop(self, key: str, at: cst.CSTNode) -> Fact | None:
+        """An EVAL fact that reaches `at` only through a loop's back edge, else None.
+
+        >>> `for epoch: train_step(model); model.eval(); validate(model)` -> the eval() fact
+        >>> `teacher.eval()` before the loop -> None (set once on purpose)
+        """
+        facts = self.facts(key, at)
+        carried = [f for f in facts if f.mode is Mode.EVAL and f.loop is not None]
+        if not carried:
+            return None
+        if any((f.mode is Mode.EVAL and f.loop is None) or f.mode is Mode.UNKNOWN for f in facts):
+            return None
+        return sorted(carried, key=lambda f: f.reason)[0]
+
+    def state_at(self, at: cst.CSTNode) -> State | None:
+        chain = self._chain(at)
+        scope: cst.FunctionDef | cst.Module = self.ctx.module
+        for node in chain:
+            if isinstance(node, cst.FunctionDef):
+                scope = node
+                break
+        self._analyse(scope)
+        self._aliases = self._scope_aliases[id(scope)]
+        for node in chain:
+            state = self._records.get(id(node))
+            if state is not None:
+                return state
+        return None
+
+    def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
+        ancestors = self.ctx.ancestors
+        for index in range(len(ancestors) - 1, -1, -1):
+            if ancestors[index] is at:
+                return list(reversed(ancestors[: index + 1]))
+        return list(reversed(ancestors))
+
+    # -- the interpreter --------------------------------------------------------------
+
+    def _analyse(self, scope: cst.FunctionDef | cst.Module) -> None:
+        if id(scope) in self._done:
+            return
+        self._done.add(id(scope))
+        self._scope = scope
+        self._aliases = {}
+        self._scope_aliases[id(scope)] = self._aliases
+        if isinstance(scope, cst.Module):
+            self._block(list(scope.body), {})
+            return
+        body = scope.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+        self._block(statements, self._entry(scope))  # type: ignore[arg-type]
+
+    def _entry(self, function: cst.FunctionDef) -> State:
+        """Modes of parameters from the function's call sites in the project."""
+        project = self.ctx.project_index
+        params = [p.name.value for p in [*function.params.posonly_params, *function.params.params]]
+        offset = 1 if params and params[0] in ("self", "cls") else 0
+        sites = project.call_sites.get(function.name.value, [])
+        state: State = {}
+        for index, param in enumerate(params[offset:]):
+            modes = []
+            for site in sites:
+                mode = site.arg_modes.get(index, site.arg_modes.get(param))
+                if mode is not None:
+                    modes.append((mode, site))
+            train = [site for mode, site in modes if mode == MODE_TRAIN]
+            if train:
+                site = train[0]
+                where = f"line {site.line}"
+                if site.filename != self.ctx.filename:
+                    where = f"{site.filename}:{site.line}"
+                caller = site.caller.rpartition(".")[2]
+                state[param] = frozenset(
+                    {Fact(Mode.TRAIN, f"`{caller}()` passes it in training mode ({where})")}
+                )
+            elif modes and len(modes) == len(sites) and all(m == MODE_EVAL for m, _ in modes):
+                state[param] = frozenset({Fact(Mode.EVAL, "every caller sets eval")})
+            elif not sites and is_eval_name(function.name.value):
+                state[param] = frozenset(
+                    {
+                        Fact(
+                            Mode.TRAIN,
+                            f"no caller in view, and `{function.name.value}()` never calls "
+                            f"`{param}.eval()`",
+                            assumed=True,
+                        )
+                    }
+                )
+        return state
+
+    def _block(self, statements: list[cst.CSTNode], state: State | None) -> State | None:
+        for statement in statements:
+            if state is None:
+                return None
+            state = self._statement(statement, state)
+        return state
+
+    def _suite(self, suite: cst.BaseSuite, state: State | None) -> State | None:
+        if isinstance(suite, cst.IndentedBlock):
+            return self._block(list(suite.body), state)
+        if isinstance(suite, cst.SimpleStatementSuite):
+            return self._small_statements(list(suite.body), state)
+        return state
+
+    def _small_statements(
+        self, smalls: list[cst.BaseSmallStatement], state: State | None
+    ) -> State | None:
+        for small in smalls:
+            if state is None:
+                return None
+            self._records[id(small)] = state
+            state = self._small(small, state)
+        return state
+
+    def _statement(self, node: cst.CSTNode, state: State) -> State | None:
+        self._records[id(node)] = state
+        if isinstance(node, cst.SimpleStatementLine):
+            return self._small_statements(list(node.body), state)
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            return state
+        if isinstance(node, cst.If):
+            state = self._effects(_calls(node.test), state)
+            then = self._suite(node.body, state)
+            orelse: State | None = state
+            if isinstance(node.orelse, cst.Else):
+                orelse = self._suite(node.orelse.body, state)
+            elif isinstance(node.orelse, cst.If):
+                orelse = self._statement(node.orelse, state)
+            return _join(then, orelse)
+        if isinstance(node, cst.For | cst.While):
+            return self._loop(node, state)
+        if isinstance(node, cst.With):
+            for item in node.items:
+                state = self._effects(_calls(item.item), state)
+                if item.asname is not None:
+                    state = self._kill_target(item.asname.name, state)
+            return self._suite(node.body, state)
+        if isinstance(node, cst.Try | cst.TryStar):
+            body = self._suite(node.body, state)
+            outs = []
+            handler_entry = _join(state, body) or state
+            for handler in node.handlers:
+                outs.append(self._suite(handler.body, handler_entry))
+            if node.orelse is not None:
+                body = self._suite(node.orelse.body, body)
+            out: State | None = body
+            for other in outs:
+                out = _join(out, other)
+            if node.finalbody is not None:
+                out = self._suite(node.finalbody.body, out if out is not None else state)
+            return out
+        if isinstance(node, cst.Match):
+            state = self._effects(_calls(node.subject), state)
+            result: State | None = None
+            for case in node.cases:
+                result = _join(result, self._suite(case.body, state))
+            return _join(result, state)
+        return state
+
+    def _loop(self, node: cst.For | cst.While, state: State) -> State | None:
+        if isinstance(node, cst.For):
+            state = self._effects(_calls(node.iter), state)
+            state = self._kill_target(node.target, state)
+        else:
+            state = self._effects(_calls(node.test), state)
+        entry = state
+        head: State | None = entry
+        end: State | None = None
+        exits: list[State] = []
+        for _ in range(2):
+            frame = _Loop([], [])
+            self._loops.append(frame)
+            end = self._suite(node.body, head)
+            self._loops.pop()
+            for carried in frame.carried:
+                end = _join(end, carried)
+            exits = frame.exits
+            head = _join(entry, _tag(end, id(node)))
+        out = _join(entry, _tag(end, id(node)))
+        if node.orelse is not None:
+            out = self._suite(node.orelse.body, out)
+        for exit_state in exits:
+            out = _join(out, exit_state)
+        return out
+
+    def _small(self, small: cst.BaseSmallStatement, state: State) -> State | None:
+        if isinstance(small, cst.Return | cst.Raise):
+            return None
+        if isinstance(small, cst.Continue | cst.Break):
+            if self._loops:
+                frame = self._loops[-1]
+                (frame.carried if isinstance(small, cst.Continue) else frame.exits).append(state)
+            return None
+        if isinstance(small, cst.Assign):
+            state = self._effects(_calls(small.value), state)
+            for target in small.targets:
+                state = self._bind(target.target, small.value, state)
+            return state
+        if isinstance(small, cst.AnnAssign):
+            if small.value is None:
+                return state
+            state = self._effects(_calls(small.value), state)
+            return self._bind(small.target, small.value, state)
+        if isinstance(small, cst.Expr | cst.AugAssign):
+            return self._effects(_calls(small), state)
+        return state
+
+    # -- effects of calls -------------------------------------------------------------
+
+    def _effects(self, calls: list[cst.Call], state: State) -> State:
+        for call in calls:
+            state = self._effect(call, state)
+        return state
+
+    def _effect(self, call: cst.Call, state: State) -> State:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = model_key(func.value)
+            if method in ("eval", "train") and receiver is not None:
+                mode = _mode_of(call)
+                text = f"`{self.ctx.code_for(call)}`"
+                return self._set(receiver, frozenset({Fact(mode, text)}), state)
+            if method == "apply" and receiver is not None and call.args:
+                fn = dotted_name(call.args[0].value)
+                summary = self.ctx.project_index.function(fn.rpartition(".")[2]) if fn else None
+                if summary is not None and summary.evals_argument:
+                    text = f"`{self.ctx.code_for(call)}`"
+                    return self._set(receiver, frozenset({Fact(Mode.EVAL, text)}), state)
+                return state
+        return self._helper(call, state)
+
+    def _helper(self, call: cst.Call, state: State) -> State:
+        func = call.func
+        name = dotted_name(func)
+        if name is None:
+            return state
+        root, _, method = name.rpartition(".")
+        method = method or name
+        project = self.ctx.project_index
+        summary = None
+        offset = 0
+        if "." not in name:
+            summary = project.function(name)
+        elif root in ("self", "cls") or root == "super()":
+            summary = project.function(method)
+            offset = 1
+        elif self.ctx.names.qualified_name(func) is None:
+            # `model.freeze()`: a method of the model's class that sets `self`'s mode.
+            facts = project.function(method)
+            receiver = model_key(func.value) if isinstance(func, cst.Attribute) else None
+            if facts is not None and receiver is not None and "self" in facts.sets_mode:
+                mode = (
+                    Mode(facts.sets_mode["self"])
+                    if facts.sets_mode["self"]
+                    in (
+                        MODE_EVAL,
+                        MODE_TRAIN,
+                    )
+                    else Mode.UNKNOWN
+                )
+                text = f"`{self.ctx.code_for(call)}`"
+                return self._set(receiver, frozenset({Fact(mode, text)}), state)
+        args = [(i, arg) for i, arg in enumerate(call.args) if not arg.star]
+        keys = [(i, arg, model_key(arg.value)) for i, arg in args]
+        passed = [
+            (i, arg, key) for i, arg, key in keys if key is not None and self._tracked(key, state)
+        ]
+        if summary is None:
+            if not passed or self._no_effect(func):
+                return state
+            for _, _, key in passed:
+                state = self._set(key, _UNKNOWN, state)
+            return state
+        text = f"`{self.ctx.code_for(func)}()`"
+        for key_name, value in summary.sets_mode.items():
+            if key_name.startswith("self.") and offset:
+                state = self._set(key_name, frozenset({Fact(_as_mode(value), text)}), state)
+        for index, arg, key in passed:
+            param = None
+            if arg.keyword is not None:
+                param = arg.keyword.value
+            elif index + offset < len(summary.params):
+                param = summary.params[index + offset]
+            if param is not None and param in summary.sets_mode:
+                mode = _as_mode(summary.sets_mode[param])
+                state = self._set(key, frozenset({Fact(mode, text)}), state)
+        return state
+
+    def _no_effect(self, func: cst.BaseExpression) -> bool:
+        if isinstance(func, cst.Name) and func.value in _NO_EFFECT_BUILTINS:
+            return True
+        qualified = self.ctx.names.qualified_name(func)
+        return qualified is not None and qualified.split(".")[0] in _NO_EFFECT_ROOTS
+
+    def _tracked(self, key: str, state: State) -> bool:
+        probe = key
+        while True:
+            if probe in state:
+                return True
+            if "." not in probe:
+                return False
+            probe = probe.rpartition(".")[0]
+
+    # -- bindings ---------------------------------------------------------------------
+
+    def _set(self, key: str, facts: Facts, state: State) -> State:
+        new = {k: v for k, v in state.items() if not k.startswith(key + ".")}
+        for member in {key, *self._aliases.get(key, ())}:
+            new[member] = facts
+        return new
+
+    def _kill_target(self, target: cst.BaseExpression, state: State) -> State:
+        names = (
+            [target]
+            if not isinstance(target, cst.Tuple | cst.List)
+            else [e.value for e in target.elements]
+        )
+        for name in names:
+            key = dotted_name(name)
+            if key is not None and self._tracked(key, state) and key in state:
+                state = {k: v for k, v in state.items() if k != key and not k.startswith(key + ".")}
+        return state
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression, state: State) -> State:
+        key = dotted_name(target)
+        if key is None:
+            return self._kill_target(target, state)
+        facts = self._value_facts(key, value, state)
+        state = {k: v for k, v in state.items() if k != key and not k.startswith(key + ".")}
+        if facts:
+            state[key] = facts
+        return state
+
+    def _value_facts(self, key: str, value: cst.BaseExpression, state: State) -> Facts | None:
+        """The mode a freshly bound value is in (None: not a model we can follow)."""
+        chain_mode: Fact | None = None
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value
+            in ("to", "cuda", "cpu", "float", "half", "double", "eval", "train")
+        ):
+            if chain_mode is None and value.func.attr.value in ("eval", "train"):
+                chain_mode = Fact(_mode_of(value), f"`{self.ctx.code_for(value)}`")
+            value = value.func.value
+        source: Facts | None = None
+        if isinstance(value, cst.Name | cst.Attribute):
+            other = model_key(value)
+            if other is not None and other != key:
+                self._alias(key, other)
+                source = self._lookup(other, state)
+        elif isinstance(value, cst.Call):
+            source = self._constructed(key, value, state)
+        if chain_mode is not None:
+            return frozenset({chain_mode})
+        return source
+
+    def _constructed(self, key: str, call: cst.Call, state: State) -> Facts | None:
+        func = call.func
+        qualified = self.ctx.names.qualified_name(func)
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        if qualified is not None and first is not None:
+            if qualified in torch_api.WRAPPERS:
+                other = model_key(first)
+                if other is not None:
+                    self._alias(key, other)
+                    return self._lookup(other, state)
+            if qualified in torch_api.DEEPCOPY:
+                other = model_key(first)
+                facts = None if other is None else self._lookup(other, state)
+                if facts is None:
+                    return None
+                return frozenset(Fact(f.mode, f.reason, f.loop, f.assumed) for f in facts)
+        if isinstance(func, cst.Attribute) and func.attr.value == torch_api.FROM_PRETRAINED:
+            return frozenset({Fact(Mode.EVAL, "`from_pretrained` returns it in eval mode")})
+        scope = self._scope
+        built = self.ctx.models.constructed(key, call, scope)
+        if built is None:
+            return None
+        if qualified in torch_api.TORCH_LOAD:
+            return frozenset(
+                {Fact(Mode.TRAIN, f"{built.origin}, which keeps the mode it was saved in")}
+            )
+        return frozenset({Fact(Mode.TRAIN, built.origin)})
+
+    def _lookup(self, key: str, state: State) -> Facts | None:
+        probe = key
+        while True:
+            if probe in state:
+                return state[probe]
+            if "." not in probe:
+                return None
+            probe = probe.rpartition(".")[0]
+
+    def _alias(self, a: str, b: str) -> None:
+        group = self._aliases.get(a, set()) | self._aliases.get(b, set()) | {a, b}
+        for member in group:
+            self._aliases[member] = group - {member}
+
+
+def _as_mode(value: str) -> Mode:
+    return Mode.EVAL if value == MODE_EVAL else Mode.TRAIN if value == MODE_TRAIN else Mode.UNKNOWN
+
+
+def _mode_of(call: cst.Call) -> Mode:
+    """`.eval()` -> EVAL; `.train()` / `.train(True)` -> TRAIN; `.train(False)` -> EVAL."""
+    func = call.func
+    assert isinstance(func, cst.Attribute)
+    if func.attr.value == "eval":
+        return Mode.EVAL if not call.args else Mode.UNKNOWN
+    if not call.args:
+        return Mode.TRAIN
+    value = call.args[0].value
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return Mode.TRAIN if value.value == "True" else Mode.EVAL
+    return Mode.UNKNOWN

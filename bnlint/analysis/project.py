@@ -1,0 +1,577 @@
+"""The light project index: facts about classes and functions across every file of a run.
+
+Built once per run with the stdlib `ast` module (about ten times faster than libcst), only
+over files that mention torch or modes, and passed to every file's context as
+`ctx.project`. Plain dataclasses and dicts, so it pickles into `--jobs` worker processes.
+
+What it answers (keys are simple names; two definitions with one name are merged
+conservatively):
+
+    >>> index.contains("ResNet", BATCH_NORM)        # class ResNet builds nn.BatchNorm2d
+    Tri.YES
+    >>> index.function("validate").sets_mode        # `def validate(model): model.eval()`
+    {'model': 'eval'}
+    >>> index.call_sites["validate"][0].arg_modes   # `model.train(); validate(model)`
+    {0: 'train', 'model': 'train'}
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bnlint.analysis import torch_api
+from bnlint.analysis.names import canonical
+
+
+class Tri(enum.Enum):
+    """A yes/no answer that may be unknown; rules stay silent on UNKNOWN."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+BATCH_NORM = "batch_norm"
+DROPOUT = "dropout"
+_KIND_NAMES = {BATCH_NORM: torch_api.BATCH_NORMS, DROPOUT: torch_api.DROPOUTS}
+# torch.nn layers without mode-dependent behaviour, and frozen BN replacements.
+_FROZEN_NORMS = frozenset(
+    {"torchvision.ops.FrozenBatchNorm2d", "torchvision.ops.misc.FrozenBatchNorm2d"}
+)
+# Torchvision model families (function name prefixes) built with BatchNorm.
+_TORCHVISION_BN_FAMILIES = (
+    "resnet",
+    "resnext",
+    "wide_resnet",
+    "densenet",
+    "mobilenet",
+    "efficientnet",
+    "regnet",
+    "inception",
+    "googlenet",
+    "shufflenet",
+    "mnasnet",
+    "fcn_",
+    "deeplabv3",
+    "lraspp",
+)
+_TORCHVISION_BN_FREE = ("vit_", "swin_", "maxvit", "convnext", "alexnet")
+
+MODE_EVAL = "eval"
+MODE_TRAIN = "train"
+MODE_UNKNOWN = "unknown"
+
+
+@dataclass
+class ClassFacts:
+    """One class: its bases and every name its body refers to (layers, helpers)."""
+
+    name: str
+    filename: str
+    bases: tuple[str, ...]
+    # Qualified names (imported) or local names referred to anywhere in the class body.
+    references: frozenset[str]
+    # `self.x = Ctor(...)` in any method: attribute -> the constructor reference.
+    attributes: dict[str, str] = field(default_factory=dict)
+    # Refers to something this index cannot see into (an unresolved import, a parameter).
+    opaque: bool = False
+
+
+@dataclass
+class FunctionFacts:
+    """One function or method, summarised for its callers."""
+
+    name: str
+    filename: str
+    line: int
+    params: tuple[str, ...]
+    # Parameter (or `self.x`) -> the mode the function leaves it in, when it sets one.
+    sets_mode: dict[str, str] = field(default_factory=dict)
+    # Contains a training step (`loss.backward()`, `optimizer.step()`).
+    trains: bool = False
+    # Calls `.eval()` on its first parameter (the shape of a function given to `model.apply`).
+    evals_argument: bool = False
+
+
+@dataclass
+class CallSite:
+    """A call `f(model, ...)` and the mode each model-like argument is in there."""
+
+    caller: str
+    filename: str
+    line: int
+    # Position and keyword -> 'eval' / 'train' / 'unknown'.
+    arg_modes: dict[int | str, str]
+
+
+@dataclass
+class ProjectIndex:
+    classes: dict[str, list[ClassFacts]] = field(default_factory=dict)
+    functions: dict[str, list[FunctionFacts]] = field(default_factory=dict)
+    call_sites: dict[str, list[CallSite]] = field(default_factory=dict)
+    filenames: set[str] = field(default_factory=set)
+
+    def function(self, name: str) -> FunctionFacts | None:
+        """The summary of `name` when every definition of that name agrees.
+
+        >>> index.function("set_eval").sets_mode   # `def set_eval(m): m.eval()`
+        {'m': 'eval'}
+        """
+        found = self.functions.get(name)
+        if not found:
+            return None
+        first = found[0]
+        if all(f.sets_mode == first.sets_mode and f.params == first.params for f in found[1:]):
+            return first
+        return None
+
+    def is_module_class(self, reference: str, _seen: frozenset[str] = frozenset()) -> Tri:
+        """Whether a class reference is an `nn.Module` subclass.
+
+        >>> index.is_module_class("Net")        # `class Net(nn.Module)`
+        Tri.YES
+        """
+        if reference in torch_api.MODULE_BASES or canonical(reference).startswith("torch.nn."):
+            return Tri.YES
+        found = self.classes.get(_simple(reference))
+        if not found or reference in _seen:
+            return Tri.UNKNOWN
+        answers = set()
+        for facts in found:
+            answer = Tri.NO
+            for base in facts.bases:
+                sub = self.is_module_class(base, _seen | {reference})
+                if sub is Tri.YES:
+                    answer = Tri.YES
+                    break
+                if sub is Tri.UNKNOWN:
+                    answer = Tri.UNKNOWN
+            answers.add(answer)
+        return answers.pop() if len(answers) == 1 else Tri.UNKNOWN
+
+    def contains(self, reference: str, kind: str, _seen: frozenset[str] = frozenset()) -> Tri:
+        """Whether the layer or class `reference` contains BatchNorm (or Dropout), maybe nested.
+
+        >>> index.contains("torch.nn.BatchNorm2d", BATCH_NORM) -> Tri.YES
+        >>> index.contains("Encoder", BATCH_NORM)  # only nn.Linear / nn.LayerNorm inside -> Tri.NO
+        """
+        names = _KIND_NAMES[kind]
+        if reference in names:
+            return Tri.YES
+        factory = factory_contains(reference, kind)
+        if factory is not None:
+            return factory
+        if reference.startswith("torch."):
+            return Tri.NO if canonical(reference).startswith("torch.nn.") else Tri.UNKNOWN
+        found = self.classes.get(_simple(reference))
+        if not found or reference in _seen:
+            return Tri.UNKNOWN
+        answers = {self._class_contains(facts, kind, _seen | {reference}) for facts in found}
+        return answers.pop() if len(answers) == 1 else Tri.UNKNOWN
+
+    def _class_contains(self, facts: ClassFacts, kind: str, seen: frozenset[str]) -> Tri:
+        answer = Tri.NO
+        for reference in sorted(facts.references):
+            if reference in seen:
+                continue
+            if reference in _KIND_NAMES[kind]:
+                return Tri.YES
+            if _simple(reference) in self.classes and not reference.startswith("torch."):
+                sub = self.contains(reference, kind, seen)
+                if sub is Tri.YES:
+                    return Tri.YES
+                if sub is Tri.UNKNOWN:
+                    answer = Tri.UNKNOWN
+            elif (factory := factory_contains(reference, kind)) is not None:
+                sub = factory
+                if sub is Tri.YES:
+                    return Tri.YES
+                if sub is Tri.UNKNOWN:
+                    answer = Tri.UNKNOWN
+            elif reference not in torch_api.BATCH_NORMS and reference not in torch_api.DROPOUTS:
+                answer = Tri.UNKNOWN  # an imported class this run did not index
+        for base in facts.bases:
+            if base not in torch_api.MODULE_BASES and _simple(base) not in self.classes:
+                answer = Tri.UNKNOWN
+            elif _simple(base) in self.classes and _simple(base) != facts.name:
+                sub = self.contains(base, kind, seen)
+                if sub is Tri.YES:
+                    return Tri.YES
+                if sub is Tri.UNKNOWN:
+                    answer = Tri.UNKNOWN
+        if facts.opaque:
+            return Tri.UNKNOWN
+        return answer
+
+    def attribute_class(self, class_name: str, attribute: str) -> str | None:
+        """The constructor reference of `self.<attribute>` in `class_name`, if one and known.
+
+        >>> index.attribute_class("Classifier", "backbone")  # self.backbone = ResNet()
+        'ResNet'
+        """
+        found = self.classes.get(class_name)
+        if not found:
+            return None
+        values = {facts.attributes.get(attribute) for facts in found}
+        return values.pop() if len(values) == 1 else None
+
+    def merge(self, other: ProjectIndex) -> None:
+        for name, classes in other.classes.items():
+            self.classes.setdefault(name, []).extend(classes)
+        for name, functions in other.functions.items():
+            self.functions.setdefault(name, []).extend(functions)
+        for name, sites in other.call_sites.items():
+            self.call_sites.setdefault(name, []).extend(sites)
+        self.filenames |= other.filenames
+
+
+def factory_contains(reference: str, kind: str) -> Tri | None:
+    """What a model factory's models contain, for the factories whose families are known.
+
+    >>> factory_contains("torchvision.models.resnet50", BATCH_NORM) -> Tri.YES
+    >>> factory_contains("timm.create_model", BATCH_NORM) -> Tri.UNKNOWN
+    """
+    if reference in _FROZEN_NORMS:
+        return Tri.NO
+    module, _, function = reference.rpartition(".")
+    if module == torch_api.TORCHVISION_MODELS or module.startswith("torchvision.models."):
+        if kind == DROPOUT:
+            return Tri.UNKNOWN
+        if (
+            function.startswith(_TORCHVISION_BN_FAMILIES)
+            or (function.startswith("vgg")
+            and (function.endswith("_bn")))
+        ):
+            return Tri.YES
+        if function.startswith(_TORCHVISION_BN_FREE):
+            return Tri.NO
+        return Tri.UNKNOWN
+    if reference in torch_api.MODEL_FACTORIES:
+        return Tri.UNKNOWN
+    return None
+
+
+_PLAIN_LIBRARIES = frozenset(
+    {"torch", "math", "numpy", "functools", "itertools", "collections", "typing", "warnings"}
+)
+
+
+def _imported_class(resolved: str, node: ast.expr, imports: dict[str, str]) -> bool:
+    """An imported, class-like name outside torch (looked up in the index by simple name)."""
+    root = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or root.id not in imports:
+        return False
+    if resolved.split(".")[0] in _PLAIN_LIBRARIES:
+        return False
+    return resolved.rpartition(".")[2][:1].isupper()
+
+
+def _simple(reference: str) -> str:
+    return reference.rpartition(".")[2]
+
+
+_RELEVANT = (b"torch", b"Module", b".eval(", b".train(")
+
+
+def wants_file(data: bytes) -> bool:
+    """Whether a file can hold facts the mode rules need (cheap byte check)."""
+    return any(token in data for token in _RELEVANT)
+
+
+def build_index(paths: Iterable[tuple[Path, str]]) -> ProjectIndex:
+    """Index every (path, display name) pair; unreadable or unparsable files are skipped."""
+    index = ProjectIndex()
+    for path, display in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if not wants_file(data):
+            continue
+        index.merge(index_source(data, display))
+    return index
+
+
+def index_source(source: str | bytes, filename: str) -> ProjectIndex:
+    """The index of one file (an empty index when it does not parse).
+
+    >>> index_source("class Net(nn.Module): ...", "net.py").classes["Net"][0].bases
+    ('torch.nn.Module',)
+    """
+    index = ProjectIndex(filenames={filename})
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return index
+    imports = _imports(tree)
+    _FileIndexer(index, filename, imports).run(tree)
+    return index
+
+
+def _imports(tree: ast.Module) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    aliases[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                sep = "" if module.endswith(".") else "."
+                aliases[alias.asname or alias.name] = f"{module}{sep}{alias.name}"
+    return aliases
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _mode_of_call(call: ast.Call) -> tuple[str, str] | None:
+    """`x.eval()` -> ('x', 'eval'); `x.train(False)` -> ('x', 'eval'); else None."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("eval", "train"):
+        return None
+    receiver = _receiver_key(func.value)
+    if receiver is None:
+        return None
+    if func.attr == "eval":
+        return (receiver, MODE_EVAL) if not call.args and not call.keywords else None
+    values = [*call.args, *(k.value for k in call.keywords if k.arg == "mode")]
+    if not values:
+        return receiver, MODE_TRAIN
+    if len(values) == 1 and isinstance(values[0], ast.Constant):
+        return receiver, MODE_TRAIN if values[0].value else MODE_EVAL
+    return receiver, MODE_UNKNOWN
+
+
+_CHAIN_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16"})
+
+
+def _receiver_key(node: ast.expr) -> str | None:
+    """The model a method call acts on: `model.module.to(dev)` -> 'model'."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _CHAIN_METHODS
+    ):
+        node = node.func.value
+    key = _dotted(node)
+    if key is None:
+        return None
+    while key.endswith(".module"):
+        key = key[: -len(".module")]
+    return key
+
+
+def _is_training_step(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr == "backward":
+        return True
+    if func.attr == "step":
+        receiver = _dotted(func.value) or ""
+        last = receiver.rpartition(".")[2].lower()
+        return "optim" in last or last in ("opt", "scaler") or last.startswith("opt_")
+    return False
+
+
+class _FileIndexer:
+    def __init__(self, index: ProjectIndex, filename: str, imports: dict[str, str]) -> None:
+        self.index = index
+        self.filename = filename
+        self.imports = imports
+        self.local_classes: set[str] = set()
+
+    def resolve(self, node: ast.expr) -> str | None:
+        name = _dotted(node)
+        if name is None:
+            return None
+        root, _, rest = name.partition(".")
+        if root in self.imports:
+            full = self.imports[root] + (f".{rest}" if rest else "")
+            return canonical(full)
+        return name
+
+    def run(self, tree: ast.Module) -> None:
+        self.local_classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                self._class(node)
+        self._functions(tree.body, prefix="")
+        self._call_sites(tree, caller="<module>", body=tree.body)
+
+    def _class(self, node: ast.ClassDef) -> None:
+        bases = tuple(b for b in (self.resolve(base) for base in node.bases) if b is not None)
+        references: set[str] = set()
+        attributes: dict[str, str] = {}
+        opaque = False
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name | ast.Attribute) and isinstance(inner.ctx, ast.Load):
+                resolved = self.resolve(inner)
+                if resolved is None:
+                    continue
+                if (
+                    resolved in self.local_classes
+                    or resolved in torch_api.BATCH_NORMS
+                    or resolved in torch_api.DROPOUTS
+                    or factory_contains(resolved, BATCH_NORM) is not None
+                ) or _imported_class(resolved, inner, self.imports):
+                    references.add(resolved)
+            if isinstance(inner, ast.Call):
+                callee = self.resolve(inner.func)
+                if callee is not None and self._opaque_callee(callee, inner.func):
+                    opaque = True
+            if isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Call):
+                ctor = self.resolve(inner.value.func)
+                for target in inner.targets:
+                    if (
+                        ctor is not None
+                        and isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"
+                    ):
+                        attributes[target.attr] = ctor
+        self.index.classes.setdefault(node.name, []).append(
+            ClassFacts(node.name, self.filename, bases, frozenset(references), attributes, opaque)
+        )
+
+    def _opaque_callee(self, callee: str, func: ast.expr) -> bool:
+        """A call inside a class that may build layers this index cannot see into."""
+        root_node = func
+        while isinstance(root_node, ast.Attribute):
+            root_node = root_node.value
+        if not isinstance(root_node, ast.Name) or root_node.id not in self.imports:
+            return False  # builtins, same-file helpers, methods of local values
+        if callee.split(".")[0] in _PLAIN_LIBRARIES:
+            return False
+        # Imported classes are looked up in the index; imported functions may build anything.
+        return not callee.rpartition(".")[2][:1].isupper()
+
+    def _functions(self, body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                self._functions(node.body, prefix=f"{node.name}.")
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._function(node)
+                self._call_sites(node, caller=f"{prefix}{node.name}", body=node.body)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        params = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
+        facts = FunctionFacts(node.name, self.filename, node.lineno, params)
+        tracked = set(params)
+        for inner in _in_order(node.body):
+            if not isinstance(inner, ast.Call):
+                continue
+            if _is_training_step(inner):
+                facts.trains = True
+            mode = _mode_of_call(inner)
+            if mode is None:
+                continue
+            key, value = mode
+            if key in tracked or key.startswith("self."):
+                facts.sets_mode[key] = value
+                if params and key == params[0] and value == MODE_EVAL:
+                    facts.evals_argument = True
+            elif params and value == MODE_EVAL and key.split(".")[0] == params[0]:
+                facts.evals_argument = True
+        self.index.functions.setdefault(node.name, []).append(facts)
+
+    def _call_sites(self, scope: ast.AST, caller: str, body: list[ast.stmt]) -> None:
+        """Record calls of functions with the mode each argument is in, in source order."""
+        modes: dict[str, str] = {}
+        for node in _in_order(body):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                key = _dotted(node.targets[0])
+                if key is not None:
+                    modes.pop(key, None)
+                    initial = self._initial_mode(node.value)
+                    if initial is not None:
+                        modes[key] = initial
+                continue
+            if not isinstance(node, ast.Call):
+                continue
+            mode = _mode_of_call(node)
+            if mode is not None:
+                modes[mode[0]] = mode[1]
+                continue
+            callee = _dotted(node.func)
+            if callee is None:
+                continue
+            name = callee.rpartition(".")[2]
+            arg_modes: dict[int | str, str] = {}
+            for position, arg in enumerate(node.args):
+                key = _receiver_key(arg)
+                if key is not None:
+                    arg_modes[position] = modes.get(key, MODE_UNKNOWN)
+            for keyword in node.keywords:
+                key = _receiver_key(keyword.value) if keyword.arg else None
+                if key is not None and keyword.arg is not None:
+                    arg_modes[keyword.arg] = modes.get(key, MODE_UNKNOWN)
+            if arg_modes:
+                self.index.call_sites.setdefault(name, []).append(
+                    CallSite(caller, self.filename, node.lineno, arg_modes)
+                )
+            # The callee's own mode changes, when its summary is already known (same file).
+            summary = self.index.function(name)
+            if summary is not None and summary.sets_mode:
+                for position, arg in enumerate(node.args):
+                    key = _receiver_key(arg)
+                    if key is not None and position < len(summary.params):
+                        param = summary.params[position]
+                        if param in summary.sets_mode:
+                            modes[key] = summary.sets_mode[param]
+
+    def _initial_mode(self, value: ast.expr) -> str | None:
+        if isinstance(value, ast.Call):
+            mode = _mode_of_call(value)
+            if mode is not None:
+                return mode[1]
+            func = value.func
+            if isinstance(func, ast.Attribute) and func.attr == torch_api.FROM_PRETRAINED:
+                return MODE_EVAL
+            if isinstance(func, ast.Attribute) and func.attr in _CHAIN_METHODS:
+                return self._initial_mode(func.value)
+            callee = self.resolve(func)
+            if callee is None:
+                return None
+            if callee in self.local_classes or callee in torch_api.MODEL_FACTORIES:
+                return MODE_TRAIN
+            if factory_contains(callee, BATCH_NORM) is not None:
+                return MODE_TRAIN
+        return None
+
+
+def _in_order(body: list[ast.stmt]) -> list[ast.AST]:
+    """Nodes of `body` in source order, not entering nested functions, classes or lambdas."""
+    found: list[ast.AST] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            return
+        # Arguments are evaluated before the call itself.
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+        found.append(node)
+
+    for statement in body:
+        visit(statement)
+    # Assignments are recorded after their value: iter order already puts the value first.
+    return found
