@@ -24,6 +24,7 @@ def expect_eval(model: nn.Module) -> Iterator[None]:
     >>> with expect_eval(model):
     ...     predict(model, images)   # forgot model.eval() -> TrainingModeError naming `bn1`
     """
+    __tracebackhide__ = True  # pytest shows the user's `with` line, not this frame
     root = type(unwrap(model)).__name__
     seen: dict[str, Location | None] = {}
     handles = []

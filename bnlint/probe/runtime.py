@@ -87,6 +87,7 @@ class Monitor:
         self._handles: list[Any] = []
         self._patches: list[tuple[Any, str, Any]] = []
         self._warning_filter: Any = None
+        self._errors = 0
 
     # -- installation -------------------------------------------------------------------
 
@@ -152,12 +153,20 @@ class Monitor:
         local = self._local
         depth = local.depth
         local.depth = depth + 1
-        if depth == 0:
-            local.call = self._top_level(module, args)
-            return
-        call = local.call
-        if call is not None and call.training and module.training and layers.is_batch_norm(module):
-            self._record_batch(call, module, args)
+        try:
+            if depth == 0:
+                local.call = self._top_level(module, args)
+                return
+            call = local.call
+            if (
+                call is not None
+                and call.training
+                and module.training
+                and layers.is_batch_norm(module)
+            ):
+                self._record_batch(call, module, args)
+        except Exception as error:  # the probe must never break the script it observes
+            self._internal_error(error)
 
     def _post_forward(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if _compiling():
@@ -310,7 +319,18 @@ class Monitor:
                 )
             )
 
+    def _internal_error(self, error: Exception) -> None:
+        if not self._errors:
+            sys.stderr.write(f"bnlint: warning: the runtime probe skipped a check: {error!r}\n")
+        self._errors += 1
+
     def _pre_step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        try:
+            self._check_step(optimizer)
+        except Exception as error:  # the probe must never break the script it observes
+            self._internal_error(error)
+
+    def _check_step(self, optimizer: torch.optim.Optimizer) -> None:
         if self._open:
             with self._lock:
                 self._open.clear()
@@ -351,7 +371,10 @@ class Monitor:
             model = args[0] if args else kwargs.get("model", kwargs.get("mod", kwargs.get("func")))
             caller = sys._getframe(1)
             if isinstance(model, nn.Module) and not is_torch_frame(caller):
-                monitor._check_export(model, name, user_frame(caller))
+                try:
+                    monitor._check_export(model, name, user_frame(caller))
+                except Exception as error:  # the probe must never break the script it observes
+                    monitor._internal_error(error)
             return original(*args, **kwargs)
 
         return export
