@@ -26,7 +26,7 @@ from torch import nn
 
 
 def build():
-    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8, momentum=0.99))
+    return nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8, momentum=0.99))
 
 
 def validate(model, loader):

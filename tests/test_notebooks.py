@@ -82,7 +82,7 @@ def test_model_built_in_one_cell_and_misused_in_a_later_one_is_found_in_that_cel
     data = notebook(
         "import torch\nfrom torch import nn",
         markdown("## Model"),
-        "model = nn.Sequential(\n    nn.Conv2d(3, 8, 3),\n    nn.BatchNorm2d(8, momentum=0.99),\n)",
+        "model = nn.Sequential(\n    nn.Conv2d(3, 8, 3, bias=False),\n    nn.BatchNorm2d(8, momentum=0.99),\n)",
         markdown("## Evaluate"),
         "x = torch.randn(1, 3, 8, 8)\nmodel.eval\nmodel(x)",
     )

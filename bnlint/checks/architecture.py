@@ -1,1 +1,258 @@
 """BN2xx: the structure of models (layer order, features, bias before norm)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from bnlint.analysis.structure import Kind, Layer, Link, structure_of
+from bnlint.diagnostics import Applicability, FixAvailability, Severity
+from bnlint.registry import NodeFix, Replace, Rule, register
+
+_NORM_TRIGGERS = (b"Norm", b"norm")
+_MAX_SHOWN = 40
+
+# Anything that may restore saved weights into the model, or read a layer's bias: after
+# `bias=False` a strict `load_state_dict` fails on the extra key and `.bias` is None.
+_CHECKPOINT_OR_BIAS = re.compile(
+    r"load_state_dict|torch\.load|from_pretrained|pretrained|load_checkpoint|\.load\(|\.bias\b"
+)
+
+
+def describe(ctx_code: str, layer: Layer, func_code: str) -> str:
+    """The constructor as written when short, else `Class(...)`."""
+    if len(ctx_code) <= _MAX_SHOWN and "\n" not in ctx_code:
+        return ctx_code
+    return f"{func_code}(...)"
+
+
+class _StructureRule(Rule):
+    """A rule that reads the structural model once the whole file has been walked."""
+
+    def show(self, layer: Layer) -> str:
+        return describe(self.ctx.code_for(layer.node), layer, self.ctx.code_for(layer.node.func))
+
+    def links(self) -> list[Link]:
+        return structure_of(self.ctx).links
+
+
+@register
+class BiasBeforeNorm(_StructureRule):
+    """A convolution or linear layer with a bias whose output feeds only a normalization."""
+
+    code = "BN202"
+    name = "bias-before-norm"
+    severity = Severity.WARNING
+    fixable = FixAvailability.ALWAYS
+    fix_safety = "safe or unsafe"
+    triggers = _NORM_TRIGGERS
+    message = (
+        "the bias of `{layer}` is cancelled by `{norm}` right after it, which subtracts "
+        "each channel's mean"
+    )
+    hint = "pass `bias=False` to `{layer_class}`; the norm's own shift plays its role"
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        unsafe = _CHECKPOINT_OR_BIAS.search(self.ctx.source.text) is not None
+        for link in self.links():
+            producer, consumer = link.producer, link.consumer
+            if producer.kind not in (Kind.CONV, Kind.LINEAR) or not producer.direct:
+                continue
+            if producer.spec.functional or producer.has_bias() is not True:
+                continue
+            if not _cancels_bias(consumer):
+                continue
+            self.report(
+                producer.node,
+                layer=self.show(producer),
+                norm=self.show(consumer),
+                layer_class=self.ctx.code_for(producer.node.func),
+                fix=_bias_fix(producer, unsafe),
+            )
+
+
+def _cancels_bias(norm: Layer) -> bool:
+    # GroupNorm subtracts a mean per group, not per channel: a per-channel bias survives it.
+    if norm.kind is Kind.BATCH_NORM:
+        return True
+    return norm.kind is Kind.INSTANCE_NORM and norm.affine() is True
+
+
+def _bias_fix(layer: Layer, unsafe: bool) -> NodeFix:
+    call = layer.node
+    written = layer.bias_node()
+    if written is not None:
+        change = Replace(written, "False")
+    else:
+        change = Replace(call, cst.Module([]).code_for_node(_with_bias_false(call)))
+    if unsafe:
+        return NodeFix(
+            Applicability.UNSAFE,
+            "Pass `bias=False` (unsafe: this file loads saved weights or reads `.bias`, "
+            "and a state_dict with the bias no longer loads strictly)",
+            (change,),
+        )
+    return NodeFix(
+        Applicability.SAFE,
+        "Pass `bias=False` (safe: nothing in this file loads saved weights or reads `.bias`)",
+        (change,),
+    )
+
+
+def _with_bias_false(call: cst.Call) -> cst.Call:
+    """The call with `bias=False` appended, keeping its layout and trailing comma."""
+    args = list(call.args)
+    new_arg = cst.Arg(
+        keyword=cst.Name("bias"),
+        value=cst.Name("False"),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )
+    if not args:
+        return call.with_changes(args=[new_arg])
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):
+        # A trailing comma: the new argument goes on its own line, like the others.
+        separator = (
+            args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else None
+        )
+        between = separator or cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        args[-1] = last.with_changes(comma=between)
+        args.append(new_arg.with_changes(comma=last.comma))
+    else:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(new_arg)
+    return call.with_changes(args=args)
+
+
+@register
+class DropoutBeforeNorm(_StructureRule):
+    """A Dropout whose output goes straight into a BatchNorm."""
+
+    code = "BN203"
+    name = "dropout-before-norm"
+    severity = Severity.WARNING
+    triggers = (b"ropout",)
+    message = (
+        "`{dropout}` feeds `{norm}` directly, so the variance BatchNorm sees in training "
+        "differs from the one it meets in eval (variance shift)"
+    )
+    hint = "move the dropout after the normalization and its activation"
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for link in self.links():
+            dropout, norm = link.producer, link.consumer
+            if dropout.kind is not Kind.DROPOUT or not dropout.direct:
+                continue
+            if norm.kind is not Kind.BATCH_NORM or dropout.dropout_probability() == 0:
+                continue
+            self.report(dropout.node, dropout=self.show(dropout), norm=self.show(norm))
+
+
+_RANK_EXPECTED = {1: "2-D or 3-D", 2: "4-D", 3: "5-D"}
+
+
+@register
+class NormFeaturesMismatch(_StructureRule):
+    """A BatchNorm whose num_features or dimensionality disagrees with the layer before it."""
+
+    code = "BN204"
+    name = "norm-features-mismatch"
+    severity = Severity.ERROR
+    triggers = _NORM_TRIGGERS
+    message = "`{norm}` {problem}, so the first forward pass fails"
+    hint = "{advice}"
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for link in self.links():
+            layer, norm = link.producer, link.consumer
+            if layer.kind not in (Kind.CONV, Kind.LINEAR):
+                continue
+            if norm.kind is not Kind.BATCH_NORM or not norm.direct or norm.spec.functional:
+                continue
+            if not norm.factory and self._rank_mismatch(layer, norm):
+                continue
+            produced, expected = layer.out_features(), norm.num_features()
+            if produced is None or expected is None:
+                continue
+            out, num = produced.integer(), expected.integer()
+            if out is None or num is None or out == num:
+                continue
+            self.report(
+                norm.node,
+                norm=self.show(norm),
+                problem=f"expects {num} features but `{self.show(layer)}` produces {out}",
+                advice=f"make the norm's `num_features` {out}, or fix the layer before it",
+            )
+
+    def _rank_mismatch(self, layer: Layer, norm: Layer) -> bool:
+        """Report a BatchNorm of the wrong dimensionality; True when reported."""
+        rank = norm.spec.spatial
+        if rank is None:
+            return False
+        if layer.kind is Kind.CONV and layer.spec.spatial is not None:
+            if layer.spec.spatial == rank:
+                return False
+            produced = f"{layer.spec.spatial + 2}-D"
+            wanted = f"BatchNorm{layer.spec.spatial}d"
+        elif layer.kind is Kind.LINEAR and rank > 1:
+            produced = "(batch, features)"
+            wanted = "BatchNorm1d"
+        else:
+            return False
+        self.report(
+            norm.node,
+            norm=self.show(norm),
+            problem=(
+                f"expects {_RANK_EXPECTED[rank]} input but `{self.show(layer)}` "
+                f"produces {produced} output"
+            ),
+            advice=f"use `{wanted}` after `{self.ctx.code_for(layer.node.func)}`",
+        )
+        return True
+
+
+@register
+class NormAfterOutput(_StructureRule):
+    """A BatchNorm applied to a model's output after its final linear layer."""
+
+    code = "BN201"
+    name = "norm-after-output"
+    severity = Severity.ERROR
+    triggers = _NORM_TRIGGERS
+    message = (
+        "`{norm}` renormalizes the output of the final `{layer}` of `{owner}`, so each "
+        "prediction depends on its batch in training and on running statistics in eval"
+    )
+    hint = "remove the normalization after the output layer"
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for found in structure_of(self.ctx).output_norms:
+            self.report(
+                found.anchor,
+                norm=self.show(found.norm),
+                layer=self.show(found.previous),
+                owner=found.owner,
+            )
+
+
+@register
+class BatchNormInSequenceModel(_StructureRule):
+    """A BatchNorm inside a transformer or recurrent block."""
+
+    code = "BN205"
+    name = "batchnorm-in-sequence-model"
+    severity = Severity.INFO
+    triggers = (b"BatchNorm",)
+    message = (
+        "`{norm}` in `{owner}`, which holds `{evidence}`, mixes statistics across "
+        "positions of different sequences"
+    )
+    hint = "use `nn.LayerNorm` (or `nn.RMSNorm`) in sequence models"
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for cls, evidence, norms in structure_of(self.ctx).sequence_model_norms():
+            for norm in norms:
+                self.report(norm.node, norm=self.show(norm), owner=cls.name, evidence=evidence)

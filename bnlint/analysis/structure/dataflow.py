@@ -1,0 +1,286 @@
+"""The data path of a module method: which layer's output feeds which layer.
+
+Values are tracked through `x = self.conv(x)`, nested calls `self.bn(self.conv(x))` and
+functional `F.batch_norm` / `F.dropout`. A value read twice (a residual, `x.shape`), a
+layer applied twice, an application inside a branch of what was computed outside it,
+and anything reassigned in a branch or loop all make the path uncertain, and uncertain
+links are simply not recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from bnlint.analysis.names import NameResolver
+from bnlint.analysis.structure.elements import Element
+from bnlint.analysis.structure.layers import FUNCTIONAL_SPECS, Layer
+from bnlint.analysis.structure.scopes import Scope
+
+
+@dataclass
+class Application:
+    """One call of a layer on a value: `self.bn(x)`, or a functional `F.batch_norm(x, ...)`."""
+
+    node: cst.Call
+    element: Element
+    attribute: str | None
+    input: Value | None
+    block: int
+
+
+@dataclass
+class Value:
+    producer: Application | None
+    block: int
+    uses: int = 0
+
+
+@dataclass
+class MethodFlow:
+    """Applications in one method, the values they make, and what each `return` returns."""
+
+    name: str
+    applications: list[Application] = field(default_factory=list)
+    returns: list[tuple[cst.Return, Value | None]] = field(default_factory=list)
+    # How often each `self.<attribute>` is applied or referenced otherwise.
+    references: dict[str, int] = field(default_factory=dict)
+
+
+class _Walker:
+    def __init__(
+        self,
+        flow: MethodFlow,
+        names: NameResolver,
+        attribute: Callable[[str], Element | None],
+        scope: Scope,
+    ) -> None:
+        self.flow = flow
+        self.names = names
+        self.attribute = attribute
+        self.scope = scope
+        self.env: dict[str, Value] = {}
+        self.block_id = 0
+        self.blocks = 0
+
+    # -- statements ---------------------------------------------------------------
+    def statements(self, body: cst.BaseSuite) -> None:
+        if isinstance(body, cst.SimpleStatementSuite):
+            for small in body.body:
+                self.small(small)
+            return
+        if not isinstance(body, cst.IndentedBlock):
+            return
+        for statement in body.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self.small(small)
+            else:
+                self.compound(statement)
+
+    def small(self, node: cst.BaseSmallStatement) -> None:
+        if isinstance(node, cst.Assign):
+            value = self.expression(node.value)
+            for target in node.targets:
+                self.assign(target.target, value if len(node.targets) == 1 else None)
+        elif isinstance(node, cst.AnnAssign):
+            value = self.expression(node.value) if node.value is not None else None
+            self.assign(node.target, value)
+        elif isinstance(node, cst.AugAssign):
+            self.expression(node.target)
+            self.expression(node.value)
+            self.assign(node.target, None)
+        elif isinstance(node, cst.Return):
+            value = self.expression(node.value) if node.value is not None else None
+            self.flow.returns.append((node, value))
+        else:
+            self.generic(node)
+
+    def assign(self, target: cst.BaseExpression, value: Value | None) -> None:
+        if isinstance(target, cst.Name):
+            if value is None:
+                self.env.pop(target.value, None)
+            else:
+                self.env[target.value] = value
+            return
+        if isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self.assign(element.value, None)
+            return
+        if isinstance(target, cst.StarredElement):
+            self.assign(target.value, None)
+            return
+        # `self.x = ...`, `d[k] = ...`: the value escapes; the target's parts are reads.
+        if value is not None:
+            value.uses += 1
+        self.generic(target)
+
+    def compound(self, statement: cst.BaseStatement) -> None:
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            self.generic(statement)
+            return
+        before = dict(self.env)
+        outer = self.block_id
+        for header in _headers(statement):
+            self.expression(header)
+        for target in _loop_targets(statement):
+            self.assign(target, None)
+        for suite in _suites(statement):
+            if isinstance(statement, cst.With):
+                self.statements(suite)
+                continue
+            self.blocks += 1
+            self.block_id = self.blocks
+            self.statements(suite)
+            self.block_id = outer
+        if isinstance(statement, cst.With):
+            return
+        # After a branch or loop a reassigned name may hold either value.
+        for name, value in list(self.env.items()):
+            if before.get(name) is not value:
+                self.env.pop(name)
+                if name in before:
+                    before[name].uses += 1
+
+    # -- expressions --------------------------------------------------------------
+    def expression(self, node: cst.BaseExpression | None) -> Value | None:
+        if node is None:
+            return None
+        if isinstance(node, cst.Name):
+            value = self.env.get(node.value)
+            if value is not None:
+                value.uses += 1
+            return value
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        if isinstance(node, cst.Attribute) and _is_self(node.value):
+            self.reference(node.attr.value)
+            return None
+        self.generic(node)
+        return None
+
+    def operand(self, node: cst.BaseExpression) -> Value | None:
+        """The value a layer is applied to; a nested call's result is used right here."""
+        value = self.expression(node)
+        if value is not None and not isinstance(node, cst.Name):
+            value.uses += 1
+        return value
+
+    def generic(self, node: cst.CSTNode) -> None:
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self.expression(child)
+            else:
+                self.generic(child)
+
+    def reference(self, attribute: str) -> None:
+        references = self.flow.references
+        references[attribute] = references.get(attribute, 0) + 1
+
+    def call(self, node: cst.Call) -> Value | None:
+        func = node.func
+        single = len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star
+        if isinstance(func, cst.Attribute) and _is_self(func.value):
+            attribute = func.attr.value
+            self.reference(attribute)
+            element = self.attribute(attribute)
+            if element is None or not single:
+                for arg in node.args:
+                    self.expression(arg.value)
+                return None
+            return self.apply(node, element, attribute, self.operand(node.args[0].value))
+        qualified = self.names.qualified_name(func)
+        spec = FUNCTIONAL_SPECS.get(qualified or "")
+        if qualified is not None and spec is not None and node.args and not node.args[0].keyword:
+            source = self.operand(node.args[0].value)
+            for arg in node.args[1:]:
+                self.expression(arg.value)
+            layer = Layer(node, qualified, spec, self.scope)
+            return self.apply(node, layer, None, source)
+        self.expression(func)
+        for arg in node.args:
+            self.expression(arg.value)
+        return None
+
+    def apply(
+        self, node: cst.Call, element: Element, attribute: str | None, source: Value | None
+    ) -> Value:
+        application = Application(node, element, attribute, source, self.block_id)
+        self.flow.applications.append(application)
+        return Value(application, self.block_id)
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+def _headers(statement: cst.BaseStatement) -> list[cst.BaseExpression]:
+    if isinstance(statement, cst.If | cst.While):
+        found = [statement.test]
+        orelse = statement.orelse if isinstance(statement, cst.If) else None
+        while isinstance(orelse, cst.If):
+            found.append(orelse.test)
+            orelse = orelse.orelse
+        return found
+    if isinstance(statement, cst.For):
+        return [statement.iter]
+    if isinstance(statement, cst.With):
+        return [item.item for item in statement.items]
+    if isinstance(statement, cst.Match):
+        return [statement.subject]
+    return []
+
+
+def _loop_targets(statement: cst.BaseStatement) -> list[cst.BaseExpression]:
+    if isinstance(statement, cst.For):
+        return [statement.target]
+    if isinstance(statement, cst.With):
+        return [item.asname.name for item in statement.items if item.asname is not None]
+    return []
+
+
+def _suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
+    suites: list[cst.BaseSuite] = []
+    if isinstance(statement, cst.If):
+        suites.append(statement.body)
+        orelse = statement.orelse
+        while isinstance(orelse, cst.If):
+            suites.append(orelse.body)
+            orelse = orelse.orelse
+        if isinstance(orelse, cst.Else):
+            suites.append(orelse.body)
+    elif isinstance(statement, cst.For | cst.While):
+        suites.append(statement.body)
+        if statement.orelse is not None:
+            suites.append(statement.orelse.body)
+    elif isinstance(statement, cst.With):
+        suites.append(statement.body)
+    elif isinstance(statement, cst.Try | cst.TryStar):
+        suites.append(statement.body)
+        suites.extend(handler.body for handler in statement.handlers)
+        if statement.orelse is not None:
+            suites.append(statement.orelse.body)
+        if statement.finalbody is not None:
+            suites.append(statement.finalbody.body)
+    elif isinstance(statement, cst.Match):
+        suites.extend(case.body for case in statement.cases)
+    return suites
+
+
+def method_flow(
+    function: cst.FunctionDef,
+    names: NameResolver,
+    attribute: Callable[[str], Element | None],
+    scope: Scope,
+) -> MethodFlow:
+    """The applications and returns of one method.
+
+    >>> `def forward(self, x): x = self.conv(x); return self.bn(x)`
+    >>> -> applications conv (input: the argument) and bn (input: conv's value, used once)
+    """
+    flow = MethodFlow(function.name.value)
+    walker = _Walker(flow, names, attribute, scope)
+    walker.statements(function.body)
+    return flow

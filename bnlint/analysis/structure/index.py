@@ -1,0 +1,365 @@
+"""StructureIndex: every Sequential, module class and data path of one file, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from bnlint.analysis.names import NameResolver
+from bnlint.analysis.structure.dataflow import Application, MethodFlow, Value, method_flow
+from bnlint.analysis.structure.elements import Block, Element, adjacent, first_layer, last_layer
+from bnlint.analysis.structure.layers import (
+    ATTENTION_FUNCTIONS,
+    LAYER_SPECS,
+    SEQUENCE_LAYERS,
+    SEQUENTIAL,
+    Kind,
+    Layer,
+)
+from bnlint.analysis.structure.resolver import Resolver, super_init_call
+from bnlint.analysis.structure.scopes import Frame, Scope
+
+_ADD_MODULE = frozenset({"add_module", "register_module"})
+
+
+@dataclass(frozen=True)
+class Link:
+    """`producer`'s output feeds `consumer` and nothing else."""
+
+    producer: Layer
+    consumer: Layer
+    # "sequential" (adjacent in a Sequential) or "forward" (the data path of a method).
+    where: str
+
+
+@dataclass(frozen=True)
+class OutputNorm:
+    """A normalization applied to what a model returns, right after its last Linear."""
+
+    norm: Layer
+    previous: Layer
+    # The BN constructor in a Sequential, or the BN call in `forward`.
+    anchor: cst.CSTNode
+    owner: str
+
+
+@dataclass
+class ModuleClass:
+    """A class of the file, with the modules its methods assign to `self`."""
+
+    node: cst.ClassDef
+    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    # name -> every value assigned to `self.<name>`, with the frame it was written in.
+    assignments: dict[str, list[tuple[cst.BaseExpression, Frame]]] = field(default_factory=dict)
+    flows: dict[str, MethodFlow] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+class StructureIndex:
+    """The structural model of one file's modules.
+
+    >>> `self.conv = nn.Conv2d(3, 8, 3); self.bn = nn.BatchNorm2d(8)` and
+    >>> `forward: return self.bn(self.conv(x))` -> one Link(Conv2d -> BatchNorm2d, "forward")
+    """
+
+    def __init__(self, module: cst.Module, names: NameResolver) -> None:
+        self.names = names
+        self.module_frame = Frame(module, None)
+        collector = _Collector(self.module_frame)
+        for statement in module.body:
+            statement.visit(collector)
+        self.frames = collector.frames
+        self.classes = collector.classes
+        self._class_of_method = {
+            method: cls for cls in self.classes for method in cls.methods.values()
+        }
+        sequential_classes = {
+            cls.name: cls.methods["__init__"]
+            for cls in collector.top_level_classes
+            if "__init__" in cls.methods
+            and any(names.matches(base.value, SEQUENTIAL) for base in cls.node.bases)
+        }
+        self.resolver = Resolver(
+            names, self.frames, self.module_frame, collector.functions, sequential_classes
+        )
+        self._attribute_cache: dict[tuple[int, str], Element | None] = {}
+        self._resolving: set[tuple[int, str]] = set()
+        self.blocks: list[tuple[Block, Frame]] = []
+        self.links: list[Link] = []
+        self.output_norms: list[OutputNorm] = []
+        self._seen_links: set[tuple[int, int]] = set()
+        self._build_blocks()
+        self._build_flows()
+        self._build_sequential_models()
+
+    # -- attributes ---------------------------------------------------------------------
+    def attribute(self, cls: ModuleClass, name: str) -> Element | None:
+        """What `self.<name>` holds when the class assigns it exactly once, else None.
+
+        >>> `self.bn = nn.BatchNorm2d(64)` -> that layer
+        >>> `if gn: self.norm = nn.GroupNorm(...) else: self.norm = nn.BatchNorm2d(...)` -> None
+        """
+        key = (id(cls.node), name)
+        if key in self._attribute_cache:
+            return self._attribute_cache[key]
+        assigned = cls.assignments.get(name, [])
+        if len(assigned) != 1 or key in self._resolving:
+            return None
+        self._resolving.add(key)
+        value, frame = assigned[0]
+        element = self.resolver.resolve(value, Scope(frame), lambda n: self.attribute(cls, n))
+        self._resolving.discard(key)
+        self._attribute_cache[key] = element
+        return element
+
+    def _attributes_of(self, cls: ModuleClass) -> Callable[[str], Element | None]:
+        return lambda name: self.attribute(cls, name)
+
+    # -- Sequentials ----------------------------------------------------------------------
+    def _build_blocks(self) -> None:
+        for frame in [self.module_frame, *self.frames.values()]:
+            cls = (
+                self._class_of_method.get(frame.node)
+                if isinstance(frame.node, cst.FunctionDef)
+                else None
+            )
+            lookup = None if cls is None else self._attributes_of(cls)
+            calls = [c for c in frame.calls if self.names.matches(c.func, SEQUENTIAL)]
+            if (
+                cls is not None
+                and cls.methods.get("__init__") is frame.node
+                and any(self.names.matches(base.value, SEQUENTIAL) for base in cls.node.bases)
+            ):
+                super_call = super_init_call(frame)
+                if super_call is not None:
+                    calls.append(super_call)
+            for call in calls:
+                block = self.resolver.sequential(call, Scope(frame), lookup)
+                self.blocks.append((block, frame))
+                for run in (block.items, *block.fragments):
+                    for producer, consumer in adjacent(run):
+                        self._link(producer, consumer, "sequential")
+
+    def _link(self, producer: Layer, consumer: Layer, where: str) -> None:
+        key = (id(producer.node), id(consumer.node))
+        if key in self._seen_links or producer.node is consumer.node:
+            return
+        self._seen_links.add(key)
+        self.links.append(Link(producer, consumer, where))
+
+    # -- data paths -----------------------------------------------------------------------
+    def _build_flows(self) -> None:
+        for cls in self.classes:
+            for name, method in cls.methods.items():
+                if name == "__init__" or method not in self.frames:
+                    continue
+                cls.flows[name] = method_flow(
+                    method, self.names, self._attributes_of(cls), Scope(self.frames[method])
+                )
+            references: dict[str, int] = {}
+            for flow in cls.flows.values():
+                for attribute, count in flow.references.items():
+                    references[attribute] = references.get(attribute, 0) + count
+            for flow in cls.flows.values():
+                for application in flow.applications:
+                    source = _certain_source(application, references)
+                    if source is None:
+                        continue
+                    producer = last_layer(source.element)
+                    consumer = first_layer(application.element)
+                    if producer is not None and consumer is not None:
+                        self._link(producer, consumer, "forward")
+            self._output_norm(cls, references)
+
+    def _output_norm(self, cls: ModuleClass, references: dict[str, int]) -> None:
+        flow = cls.flows.get("forward")
+        if flow is None:
+            return
+        delegate = _delegated_method(flow, cls)
+        if delegate is not None:
+            flow = delegate
+        for _, value in flow.returns:
+            if value is None or value.producer is None or value.uses > 1:
+                continue
+            application = value.producer
+            if application.attribute is not None and references.get(application.attribute) != 1:
+                continue
+            norm = last_layer(application.element)
+            if norm is None or norm.kind is not Kind.BATCH_NORM or norm.affine() is not True:
+                continue
+            element = application.element
+            if isinstance(element, Block):
+                if len(element.items) < 2 or not norm.direct:
+                    continue
+                previous = last_layer(element.items[-2])
+                anchor: cst.CSTNode = norm.node
+            else:
+                source = _certain_source(application, references)
+                previous = None if source is None else last_layer(source.element)
+                anchor = application.node
+            if previous is not None and previous.kind is Kind.LINEAR:
+                self.output_norms.append(OutputNorm(norm, previous, anchor, cls.name))
+
+    def _build_sequential_models(self) -> None:
+        """`model = nn.Sequential(..., nn.Linear(...), nn.BatchNorm1d(...))` then `model(x)`."""
+        for block, frame in self.blocks:
+            if block.node is None or len(block.items) < 2:
+                continue
+            bound = _bound_name(frame, block.node)
+            if bound is None or not any(
+                isinstance(call.func, cst.Name) and call.func.value == bound for call in frame.calls
+            ):
+                continue
+            norm, previous = last_layer(block.items[-1]), last_layer(block.items[-2])
+            if (
+                norm is not None
+                and previous is not None
+                and norm.direct
+                and norm.kind is Kind.BATCH_NORM
+                and norm.affine() is True
+                and previous.kind is Kind.LINEAR
+                and not isinstance(block.items[-1], Block)
+            ):
+                self.output_norms.append(OutputNorm(norm, previous, norm.node, bound))
+
+    # -- sequence models ------------------------------------------------------------------
+    def sequence_model_norms(self) -> list[tuple[ModuleClass, str, list[Layer]]]:
+        """Classes holding attention or recurrent layers and no convolution, with their BNs.
+
+        >>> a block with `nn.MultiheadAttention(...)` and `nn.BatchNorm1d(d)`
+        >>> -> (the class, "MultiheadAttention", [the BatchNorm1d])
+        """
+        found: list[tuple[ModuleClass, str, list[Layer]]] = []
+        for cls in self.classes:
+            evidence: str | None = None
+            norms: list[Layer] = []
+            has_conv = False
+            for method in cls.methods.values():
+                frame = self.frames.get(method)
+                if frame is None:
+                    continue
+                for call in frame.calls:
+                    qualified = self.names.qualified_name(call.func)
+                    if qualified is None:
+                        continue
+                    if qualified in SEQUENCE_LAYERS or qualified in ATTENTION_FUNCTIONS:
+                        evidence = evidence or qualified.rpartition(".")[2]
+                    spec = LAYER_SPECS.get(qualified)
+                    if spec is None:
+                        continue
+                    if spec.kind is Kind.CONV:
+                        has_conv = True
+                    elif spec.kind is Kind.BATCH_NORM:
+                        norms.append(Layer(call, qualified, spec, Scope(frame)))
+            if evidence is not None and norms and not has_conv:
+                found.append((cls, evidence, norms))
+        return found
+
+
+def _certain_source(application: Application, references: dict[str, int]) -> Application | None:
+    """The application whose output is this one's input, when nothing else reads it."""
+    value: Value | None = application.input
+    if value is None or value.producer is None:
+        return None
+    source = value.producer
+    if value.uses != 1 or value.block != application.block:
+        return None
+    for attribute in (source.attribute, application.attribute):
+        if attribute is not None and references.get(attribute) != 1:
+            return None
+    return source
+
+
+def _delegated_method(flow: MethodFlow, cls: ModuleClass) -> MethodFlow | None:
+    """`def forward(self, x): return self._forward_impl(x)` -> the flow of `_forward_impl`."""
+    if len(flow.returns) != 1:
+        return None
+    value = flow.returns[0][0].value
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    if (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == "self"
+        and func.attr.value in cls.flows
+        and func.attr.value != "forward"
+    ):
+        return cls.flows[func.attr.value]
+    return None
+
+
+def _bound_name(frame: Frame, call: cst.Call) -> str | None:
+    for name, values in frame.bindings.items():
+        if len(values) == 1 and values[0] is call and name not in frame.params:
+            return name
+    return None
+
+
+class _Collector(cst.CSTVisitor):
+    """Frames of every function, classes with their methods, module-level helpers."""
+
+    def __init__(self, module_frame: Frame) -> None:
+        super().__init__()
+        self.frames: dict[cst.CSTNode, Frame] = {}
+        self.classes: list[ModuleClass] = []
+        self.top_level_classes: list[ModuleClass] = []
+        self.functions: dict[str, cst.FunctionDef] = {}
+        self._duplicates: set[str] = set()
+        self._frames: list[Frame] = [module_frame]
+        # The innermost enclosing definitions: a ModuleClass or a FunctionDef.
+        self._containers: list[ModuleClass | cst.FunctionDef] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        cls = ModuleClass(node)
+        self.classes.append(cls)
+        if not self._containers:
+            self.top_level_classes.append(cls)
+        self._containers.append(cls)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._containers.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        frame = Frame(node, self._frames[-1])
+        self.frames[node] = frame
+        container = self._containers[-1] if self._containers else None
+        if isinstance(container, ModuleClass):
+            container.methods[node.name.value] = node
+            self._record_attributes(container, frame)
+        elif container is None:
+            name = node.name.value
+            if name in self.functions or name in self._duplicates:
+                self._duplicates.add(name)
+                self.functions.pop(name, None)
+            else:
+                self.functions[name] = node
+        self._frames.append(frame)
+        self._containers.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()
+        self._containers.pop()
+
+    @staticmethod
+    def _record_attributes(cls: ModuleClass, frame: Frame) -> None:
+        for name, value in frame.attribute_assignments:
+            cls.assignments.setdefault(name, []).append((value, frame))
+        for call in frame.calls:
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in _ADD_MODULE
+                and isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+                and len(call.args) == 2
+            ):
+                key = call.args[0].value
+                added = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+                if isinstance(added, str):
+                    cls.assignments.setdefault(added, []).append((call.args[1].value, frame))
