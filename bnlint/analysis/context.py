@@ -11,7 +11,9 @@ from bnlint.analysis.names import NameResolver
 from bnlint.source import SourceText
 
 if TYPE_CHECKING:
+    from bnlint.analysis.batch_size import BatchSizes
     from bnlint.analysis.intent import Intent
+    from bnlint.analysis.loaders import TrainingSetup
     from bnlint.analysis.models import ModelIndex
     from bnlint.analysis.modes import ModeFlow
     from bnlint.analysis.project import ProjectIndex
@@ -51,6 +53,18 @@ class FileContext:
             for node in _top_level_imports(statement):
                 resolver.add_import(node)
         return resolver
+
+    @cached_property
+    def batch_sizes(self) -> BatchSizes:
+        from bnlint.analysis.batch_size import BatchSizes
+
+        return BatchSizes(self)
+
+    @cached_property
+    def training(self) -> TrainingSetup:
+        from bnlint.analysis.loaders import TrainingSetup
+
+        return TrainingSetup(self, self.batch_sizes)
 
     @cached_property
     def project_index(self) -> ProjectIndex:

@@ -1,1 +1,213 @@
 """BN3xx: batch sizes and distributed training of models with BatchNorm."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import libcst as cst
+
+from bnlint.analysis.batch_size import Value
+from bnlint.analysis.bindings import enclosing_scopes
+from bnlint.analysis.calls import argument, boolean, has_star_args
+from bnlint.analysis.loaders import DDP, Role
+from bnlint.analysis.names import dotted_name
+from bnlint.diagnostics import Applicability, FixAvailability, Severity
+from bnlint.registry import NodeFix, Replace, Rule, register
+
+# DataLoader(dataset, batch_size=1, ...): `batch_size` is the second positional parameter.
+_BATCH_SIZE_POSITION = 1
+_DROP_LAST_POSITION = 8
+_SYNC_BATCH_NORM = re.compile(rb"SyncBatchNorm|convert_sync_batchnorm|sync_?bn", re.IGNORECASE)
+
+
+def _origin(value: Value) -> str:
+    return f" ({value.origin})" if value.origin else ""
+
+
+def _accumulation(identifier: str | None) -> str:
+    if identifier is None:
+        return ""
+    return f"; gradient accumulation (`{identifier}`) does not enlarge the batch BatchNorm sees"
+
+
+def _loader_batch_size(rule: Rule, call: cst.Call) -> tuple[cst.CSTNode, Value] | None:
+    """The anchor and certain value of a loader's batch size (DataLoader's default is 1)."""
+    if argument(call, "batch_sampler") is not None:
+        return None
+    arg = argument(call, "batch_size", _BATCH_SIZE_POSITION)
+    if arg is None:
+        positional = [a for a in call.args if a.keyword is None]
+        if has_star_args(call) or len(positional) > _BATCH_SIZE_POSITION:
+            return None
+        return call.func, Value(1, "DataLoader's default")
+    scopes = enclosing_scopes(rule.ctx.ancestors)
+    value = rule.ctx.batch_sizes.resolve(arg.value, scopes)
+    return None if value is None else (arg.value, value)
+
+
+def _training_loader(rule: Rule, call: cst.Call) -> str | None:
+    """The BatchNorm model a training loader feeds, when all of that is certain."""
+    training = rule.ctx.training
+    if not training.is_dataloader(call) or training.role(call) is not Role.TRAIN:
+        return None
+    function = next(
+        (a for a in reversed(rule.ctx.ancestors) if isinstance(a, cst.FunctionDef)), None
+    )
+    if function is not None and function.name.value == "train_dataloader":
+        cls = next((a for a in reversed(rule.ctx.ancestors) if isinstance(a, cst.ClassDef)), None)
+        if cls is not None and training.class_has_batch_norm(cls.name.value):
+            return cls.name.value
+    return training.trained_batch_norm_model()
+
+
+@register
+class TinyBatch(Rule):
+    """A training batch size below `min-batch-size` for a model with BatchNorm."""
+
+    code = "BN301"
+    name = "tiny-batch"
+    severity = Severity.WARNING
+    triggers = (b"DataLoader",)
+    message = (
+        "`{model}` has BatchNorm and trains with batches of {size}{origin}, below {minimum}: "
+        "{effect}{accumulation}"
+    )
+    hint = (
+        "use batches of at least {minimum}, or replace BatchNorm with GroupNorm, "
+        "SyncBatchNorm across devices, or frozen BatchNorm"
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        model = _training_loader(self, node)
+        if model is None:
+            return
+        found = _loader_batch_size(self, node)
+        if found is None:
+            return
+        anchor, value = found
+        minimum = self.ctx.settings.min_batch_size
+        if not 0 < value.value < minimum:
+            return
+        if value.value == 1:
+            effect = "each sample is normalized by its own statistics, so training is meaningless or crashes"
+        else:
+            effect = "batch mean and variance are too noisy to normalize with"
+        self.report(
+            anchor,
+            severity=Severity.ERROR if value.value == 1 else None,
+            model=model,
+            size=str(value.value),
+            origin=_origin(value),
+            minimum=str(minimum),
+            effect=effect,
+            accumulation=_accumulation(self.ctx.batch_sizes.accumulation),
+        )
+
+
+@register
+class LastBatchOfOne(Rule):
+    """A training loader of a BatchNorm model without `drop_last=True`."""
+
+    code = "BN302"
+    name = "last-batch-of-one"
+    severity = Severity.INFO
+    default_enabled = False
+    fixable = FixAvailability.ALWAYS
+    fix_safety = "unsafe"
+    triggers = (b"DataLoader",)
+    message = (
+        "`{loader}` trains `{model}`, which has BatchNorm, without `drop_last=True`: "
+        "a last batch of one sample may be normalized by itself or crash"
+    )
+    hint = "pass `drop_last=True`"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        model = _training_loader(self, node)
+        if model is None or argument(node, "batch_sampler") is not None:
+            return
+        drop_last = argument(node, "drop_last", _DROP_LAST_POSITION)
+        if drop_last is None and any(arg.star == "**" for arg in node.args):
+            return
+        if drop_last is not None and boolean(drop_last.value) is not False:
+            return
+        found = _loader_batch_size(self, node)
+        if found is not None and found[1].value == 1:
+            return  # every batch is a single sample: BN301's finding, not this one
+        loader = self.ctx.training.loader_name(node) or "DataLoader(...)"
+        self.report(node, model=model, loader=loader, fix=self._fix(node, drop_last))
+
+    def _fix(self, node: cst.Call, drop_last: cst.Arg | None) -> NodeFix:
+        if drop_last is not None:
+            change = Replace(drop_last.value, "True")
+        else:
+            last = node.args[-1]
+            separated = last.with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+            added = cst.Arg(
+                keyword=cst.Name("drop_last"),
+                value=cst.Name("True"),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                comma=last.comma,
+                whitespace_after_arg=last.whitespace_after_arg,
+            )
+            change = Replace(last, self.ctx.code_for(separated) + self.ctx.code_for(added))
+        return NodeFix(Applicability.UNSAFE, "Pass `drop_last=True`", (change,))
+
+
+@register
+class NoSyncbnSmallBatch(Rule):
+    """DistributedDataParallel over a BatchNorm model with a small per-device batch, no SyncBatchNorm."""
+
+    code = "BN303"
+    name = "no-syncbn-small-batch"
+    severity = Severity.WARNING
+    triggers = (b"DistributedDataParallel",)
+    options: ClassVar[dict[str, Any]] = {"per-device-batch-size": 16}
+    message = (
+        "`{model}` has BatchNorm and each device trains on batches of {size}{origin} without "
+        "SyncBatchNorm, so every device normalizes with its own small batch{accumulation}"
+    )
+    hint = "convert it with `nn.SyncBatchNorm.convert_sync_batchnorm({model})` before wrapping it in DistributedDataParallel"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.names.matches(node.func, DDP) is None or not node.args:
+            return
+        model_arg = argument(node, "module", 0)
+        if model_arg is None:
+            return
+        data = self.ctx.source.text.encode("utf-8", errors="surrogatepass")
+        if _SYNC_BATCH_NORM.search(data):
+            return
+        scopes = enclosing_scopes(self.ctx.ancestors)
+        if self.ctx.training.has_batch_norm(model_arg.value, scopes) is not True:
+            return
+        smallest = self._smallest_training_batch()
+        threshold = int(self.option("per-device-batch-size"))
+        if smallest is None or not 0 < smallest.value < threshold:
+            return
+        self.report(
+            node,
+            model=dotted_name(model_arg.value) or self.ctx.code_for(model_arg.value),
+            size=str(smallest.value),
+            origin=_origin(smallest),
+            accumulation=_accumulation(self.ctx.batch_sizes.accumulation),
+        )
+
+    def _smallest_training_batch(self) -> Value | None:
+        training = self.ctx.training
+        values = []
+        for loader in training.loaders:
+            if training.role(loader) is not Role.TRAIN:
+                continue
+            arg = argument(loader, "batch_size", _BATCH_SIZE_POSITION)
+            if arg is None:
+                continue
+            scopes = training.index.call_scopes.get(loader, ())
+            value = self.ctx.batch_sizes.resolve(arg.value, list(scopes))
+            if value is None:
+                return None  # one loader's batch is unknown: its model may be the wrapped one
+            values.append(value)
+        return min(values, key=lambda v: v.value) if values else None
