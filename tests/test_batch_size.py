@@ -54,7 +54,7 @@ def test_argparse_default_through_long_short_and_dest() -> None:
         base
         + 'p.add_argument("-b", "--batch-size", type=int, default=2)\nargs = p.parse_args()\nprobe = args.batch_size\n'
     )
-    assert _resolve_last(long) == Value(2, "the default of `-b`")
+    assert _resolve_last(long) == Value(2, "the default of `--batch-size`")
     dest = (
         base
         + 'p.add_argument("--bs", dest="batch", default=3)\nargs = p.parse_args()\nprobe = args.batch\n'
@@ -65,6 +65,15 @@ def test_argparse_default_through_long_short_and_dest() -> None:
         + 'p.add_argument("--batch_size", default=5)\ndef main(args):\n    probe = args.batch_size\nmain(p.parse_args())\n'
     )
     assert _resolve_last(in_main) == Value(5, "the default of `--batch_size`")
+
+
+def test_argparse_through_a_parse_args_function() -> None:
+    source = (
+        "import argparse\ndef parse_args():\n    p = argparse.ArgumentParser()\n"
+        '    p.add_argument("--batch-size", default=4)\n    return p.parse_args()\n'
+        "def main():\n    args = parse_args()\n    probe = args.batch_size\n"
+    )
+    assert _resolve_last(source) == Value(4, "the default of `--batch-size`")
 
 
 def test_argparse_value_rewritten_or_set_elsewhere_is_unknown() -> None:

@@ -218,6 +218,8 @@ class BatchSizes:
             func = value.func
             if isinstance(func, cst.Attribute) and func.attr.value in _PARSE_ARGS:
                 return self._argparse(attr, depth)
+            if isinstance(func, cst.Name) and func.value in self._argument_parsers:
+                return self._argparse(attr, depth)
             if isinstance(func, cst.Name) and func.value in self.index.classes:
                 found_value = self._class_attribute(
                     self.index.classes[func.value], attr, value, depth
@@ -226,6 +228,23 @@ class BatchSizes:
                     return Value(found_value.value, f"`{name}.{attr}`")
                 return found_value
         return None
+
+    @cached_property
+    def _argument_parsers(self) -> frozenset[str]:
+        """Functions of this file that return `parser.parse_args()` (`def parse_args():`)."""
+        names = set()
+        for function in self.index.functions:
+            for statement in _returns(function):
+                value = statement.value
+                if isinstance(value, cst.Subscript):
+                    value = value.value
+                if (
+                    isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Attribute)
+                    and value.func.attr.value in _PARSE_ARGS
+                ):
+                    names.add(function.name.value)
+        return frozenset(names)
 
     def _parameter_attribute(self, binding: Binding, attr: str, depth: int) -> Value | None:
         param = binding.node
@@ -278,7 +297,10 @@ class BatchSizes:
                 continue
             default = argument(call, "default")
             options.setdefault(dest, []).append(
-                _Option(default.value if default is not None else None, flags[0] if flags else dest)
+                _Option(
+                    default.value if default is not None else None,
+                    next((f for f in flags if f.startswith("--")), flags[0] if flags else dest),
+                )
             )
         return options
 
@@ -489,6 +511,21 @@ class BatchSizes:
                 if isinstance(target, cst.Name) and target.value == function.name.value:
                     return True
         return False
+
+
+def _returns(function: cst.FunctionDef) -> list[cst.Return]:
+    """The `return` statements directly in a function's body (not in nested functions)."""
+    found: list[cst.Return] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Return(self, node: cst.Return) -> None:
+            found.append(node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is function
+
+    function.visit(_Finder())
+    return found
 
 
 def _string_arguments(call: cst.Call) -> list[str]:

@@ -22,6 +22,7 @@ from bnlint.analysis.batch_size import BatchSizes
 from bnlint.analysis.bindings import BindingIndex
 from bnlint.analysis.calls import argument, boolean
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.project import BATCH_NORM, Tri
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -355,7 +356,14 @@ class TrainingSetup:
             return None
         if isinstance(func, cst.Name) and func.value in self.index.classes:
             return self.class_has_batch_norm(func.value)
-        return None
+        return self._project_class_has_batch_norm(qualified or dotted_name(func))
+
+    def _project_class_has_batch_norm(self, reference: str | None) -> bool | None:
+        """A class from another file of the run, as the project index knows it (YES only)."""
+        if reference is None or not reference.rpartition(".")[2][:1].isupper():
+            return None
+        answer = self.ctx.models.reference_contains(reference, BATCH_NORM)
+        return True if answer is Tri.YES else None
 
     def class_has_batch_norm(
         self, class_name: str, seen: frozenset[str] = frozenset()
