@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -20,10 +21,10 @@ _CHECKPOINT_OR_BIAS = re.compile(
 )
 
 
-def describe(ctx_code: str, layer: Layer, func_code: str) -> str:
+def describe(code: str, func_code: str) -> str:
     """The constructor as written when short, else `Class(...)`."""
-    if len(ctx_code) <= _MAX_SHOWN and "\n" not in ctx_code:
-        return ctx_code
+    if len(code) <= _MAX_SHOWN and "\n" not in code:
+        return code
     return f"{func_code}(...)"
 
 
@@ -31,7 +32,7 @@ class _StructureRule(Rule):
     """A rule that reads the structural model once the whole file has been walked."""
 
     def show(self, layer: Layer) -> str:
-        return describe(self.ctx.code_for(layer.node), layer, self.ctx.code_for(layer.node.func))
+        return describe(self.ctx.code_for(layer.node), self.ctx.code_for(layer.node.func))
 
     def links(self) -> list[Link]:
         return structure_of(self.ctx).links
@@ -44,7 +45,7 @@ class BiasBeforeNorm(_StructureRule):
     code = "BN202"
     name = "bias-before-norm"
     severity = Severity.WARNING
-    fixable = FixAvailability.ALWAYS
+    fixable = FixAvailability.SOMETIMES
     fix_safety = "safe or unsafe"
     triggers = _NORM_TRIGGERS
     message = (
@@ -68,7 +69,7 @@ class BiasBeforeNorm(_StructureRule):
                 layer=self.show(producer),
                 norm=self.show(consumer),
                 layer_class=self.ctx.code_for(producer.node.func),
-                fix=_bias_fix(producer, unsafe),
+                fix=_bias_fix(producer, self.ctx.code_for, unsafe),
             )
 
 
@@ -79,13 +80,23 @@ def _cancels_bias(norm: Layer) -> bool:
     return norm.kind is Kind.INSTANCE_NORM and norm.affine() is True
 
 
-def _bias_fix(layer: Layer, unsafe: bool) -> NodeFix:
-    call = layer.node
+def _bias_fix(layer: Layer, code_for: Callable[[cst.CSTNode], str], unsafe: bool) -> NodeFix | None:
+    """`bias=True` becomes `bias=False`; otherwise `, bias=False` follows the last argument.
+
+    Only the argument's own text is rewritten, so the call's layout and comments stay.
+    """
     written = layer.bias_node()
     if written is not None:
         change = Replace(written, "False")
     else:
-        change = Replace(call, cst.Module([]).code_for_node(_with_bias_false(call)))
+        args = layer.node.args
+        if not args or args[-1].star:
+            return None
+        last = args[-1].value
+        text = code_for(last)
+        if "\n" in text:
+            return None
+        change = Replace(last, f"{text}, bias=False")
     if unsafe:
         return NodeFix(
             Applicability.UNSAFE,
@@ -98,33 +109,6 @@ def _bias_fix(layer: Layer, unsafe: bool) -> NodeFix:
         "Pass `bias=False` (safe: nothing in this file loads saved weights or reads `.bias`)",
         (change,),
     )
-
-
-def _with_bias_false(call: cst.Call) -> cst.Call:
-    """The call with `bias=False` appended, keeping its layout and trailing comma."""
-    args = list(call.args)
-    new_arg = cst.Arg(
-        keyword=cst.Name("bias"),
-        value=cst.Name("False"),
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-    if not args:
-        return call.with_changes(args=[new_arg])
-    last = args[-1]
-    if isinstance(last.comma, cst.Comma):
-        # A trailing comma: the new argument goes on its own line, like the others.
-        separator = (
-            args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else None
-        )
-        between = separator or cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        args[-1] = last.with_changes(comma=between)
-        args.append(new_arg.with_changes(comma=last.comma))
-    else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
-    return call.with_changes(args=args)
 
 
 @register

@@ -18,6 +18,7 @@ from bnlint.analysis.names import NameResolver
 from bnlint.analysis.structure.elements import Element
 from bnlint.analysis.structure.layers import FUNCTIONAL_SPECS, Layer
 from bnlint.analysis.structure.scopes import Scope
+from bnlint.analysis.structure.walk import children
 
 
 @dataclass
@@ -169,7 +170,7 @@ class _Walker:
         return value
 
     def generic(self, node: cst.CSTNode) -> None:
-        for child in node.children:
+        for child in children(node):
             if isinstance(child, cst.BaseExpression):
                 self.expression(child)
             else:

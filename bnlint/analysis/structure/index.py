@@ -20,6 +20,7 @@ from bnlint.analysis.structure.layers import (
 )
 from bnlint.analysis.structure.resolver import Resolver, super_init_call
 from bnlint.analysis.structure.scopes import Frame, Scope
+from bnlint.analysis.structure.walk import children
 
 _ADD_MODULE = frozenset({"add_module", "register_module"})
 
@@ -72,7 +73,7 @@ class StructureIndex:
         self.module_frame = Frame(module, None)
         collector = _Collector(self.module_frame)
         for statement in module.body:
-            statement.visit(collector)
+            collector.collect(statement)
         self.frames = collector.frames
         self.classes = collector.classes
         self._class_of_method = {
@@ -301,11 +302,10 @@ def _bound_name(frame: Frame, call: cst.Call) -> str | None:
     return None
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector:
     """Frames of every function, classes with their methods, module-level helpers."""
 
     def __init__(self, module_frame: Frame) -> None:
-        super().__init__()
         self.frames: dict[cst.CSTNode, Frame] = {}
         self.classes: list[ModuleClass] = []
         self.top_level_classes: list[ModuleClass] = []
@@ -314,6 +314,21 @@ class _Collector(cst.CSTVisitor):
         self._frames: list[Frame] = [module_frame]
         # The innermost enclosing definitions: a ModuleClass or a FunctionDef.
         self._containers: list[ModuleClass | cst.FunctionDef] = []
+
+    def collect(self, node: cst.CSTNode) -> None:
+        # Definitions live only in compound statements and their blocks.
+        if isinstance(node, cst.SimpleStatementLine | cst.BaseExpression):
+            return
+        if isinstance(node, cst.ClassDef):
+            self.visit_ClassDef(node)
+        elif isinstance(node, cst.FunctionDef):
+            self.visit_FunctionDef(node)
+        for child in children(node):
+            self.collect(child)
+        if isinstance(node, cst.ClassDef):
+            self.leave_ClassDef(node)
+        elif isinstance(node, cst.FunctionDef):
+            self.leave_FunctionDef(node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         cls = ModuleClass(node)

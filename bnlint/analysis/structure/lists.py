@@ -8,6 +8,7 @@ import libcst as cst
 
 from bnlint.analysis.structure.elements import GAP, Element, Item
 from bnlint.analysis.structure.scopes import Frame
+from bnlint.analysis.structure.walk import walk
 
 ListItems = Callable[[cst.BaseExpression], tuple[list[Item], list[tuple[Item, ...]]] | None]
 Resolve = Callable[[cst.BaseExpression], Element]
@@ -159,59 +160,44 @@ def _is_name(node: cst.BaseExpression, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
 
-class _StarCounter(cst.CSTVisitor):
-    """`*name` arguments and `len(name)` / `for x in name`: reads that keep the order."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.count = 0
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.star == "*" and _is_name(node.value, self.name):
-            self.count += 1
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if (
-            isinstance(node.func, cst.Name)
-            and node.func.value == "len"
-            and len(node.args) == 1
-            and _is_name(node.args[0].value, self.name)
-        ):
-            self.count += 1
-
-
 def _star_uses(node: cst.CSTNode, name: str) -> int:
-    counter = _StarCounter(name)
-    node.visit(counter)
-    return counter.count
+    """`*name` arguments and `len(name)`: reads that keep the list's order."""
+    count = 0
 
+    def enter(current: cst.CSTNode) -> bool:
+        nonlocal count
+        if (
+            isinstance(current, cst.Arg) and current.star == "*" and _is_name(current.value, name)
+        ) or (
+            isinstance(current, cst.Call)
+            and isinstance(current.func, cst.Name)
+            and current.func.value == "len"
+            and len(current.args) == 1
+            and _is_name(current.args[0].value, name)
+        ):
+            count += 1
+        return True
 
-class _NameCounter(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.count = 0
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name:
-            self.count += 1
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        # `obj.layers` is another object's attribute, not the local list.
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        # `f(layers=...)`: the keyword is not a use of the local list.
-        node.value.visit(self)
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
+    walk(node, enter)
+    return count
 
 
 def _count_names(body: cst.BaseSuite, name: str) -> int:
-    counter = _NameCounter(name)
-    body.visit(counter)
-    return counter.count
+    count = 0
+
+    def enter(node: cst.CSTNode) -> bool:
+        nonlocal count
+        if isinstance(node, cst.Name) and node.value == name:
+            count += 1
+        elif isinstance(node, cst.Attribute):
+            # `obj.layers` is another object's attribute, not the local list.
+            walk(node.value, enter)
+            return False
+        elif isinstance(node, cst.Arg):
+            # `f(layers=...)`: the keyword is not a use of the local list.
+            walk(node.value, enter)
+            return False
+        return not isinstance(node, cst.FunctionDef)
+
+    walk(body, enter)
+    return count

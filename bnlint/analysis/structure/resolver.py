@@ -12,6 +12,7 @@ from bnlint.analysis.structure.elements import GAP, OPAQUE, Block, Element, Item
 from bnlint.analysis.structure.layers import LAYER_SPECS, ORDERED_DICT, PARTIAL, SEQUENTIAL, Layer
 from bnlint.analysis.structure.lists import list_sequence
 from bnlint.analysis.structure.scopes import Frame, Scope
+from bnlint.analysis.structure.walk import walk
 
 _MAX_DEPTH = 3
 
@@ -307,25 +308,16 @@ def super_init_call(frame: Frame) -> cst.Call | None:
     return supers[0] if len(supers) == 1 else None
 
 
-class _ReturnFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[cst.Return] = []
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
 def _returns(function: cst.FunctionDef) -> list[cst.Return]:
-    finder = _ReturnFinder()
-    function.body.visit(finder)
-    return finder.found
+    found: list[cst.Return] = []
+
+    def enter(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Return):
+            found.append(node)
+        return not isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)
+
+    walk(function.body, enter)
+    return found
 
 
 def keyword_argument(call: cst.Call, name: str) -> cst.BaseExpression | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis.calls import boolean
+from bnlint.analysis.structure.walk import walk
 
 _MAX_DEPTH = 8
 
@@ -38,11 +39,9 @@ class Frame:
                 if isinstance(star, cst.Param):
                     self.params[star.name.value] = star
         collector = _BindingCollector(self)
-        if isinstance(node, cst.Module):
-            for statement in node.body:
-                statement.visit(collector)
-        else:
-            node.body.visit(collector)
+        roots = list(node.body) if isinstance(node, cst.Module) else [node.body]
+        for root in roots:
+            walk(root, collector.enter)
 
     def bind(self, name: str, value: cst.BaseExpression | None) -> None:
         self.bindings.setdefault(name, []).append(value)
@@ -58,12 +57,17 @@ class Frame:
         return name in self.params or name in self.bindings
 
 
-class _BindingCollector(cst.CSTVisitor):
+class _BindingCollector:
     """Every binding in a frame, not descending into nested functions and classes."""
 
     def __init__(self, frame: Frame) -> None:
-        super().__init__()
         self.frame = frame
+
+    def enter(self, node: cst.CSTNode) -> bool:
+        handler = getattr(self, f"visit_{type(node).__name__}", None)
+        if handler is None:
+            return True
+        return handler(node) is not False
 
     def _targets(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name):
