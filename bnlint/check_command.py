@@ -17,7 +17,15 @@ from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_ato
 from bnlint.progress import ProgressBar
 from bnlint.registry import all_rules
 from bnlint.report import RunReport, render
-from bnlint.runner import FileResult, Job, LintOptions, default_workers, lint_bytes, lint_many
+from bnlint.runner import (
+    FileResult,
+    Job,
+    LintOptions,
+    build_project,
+    default_workers,
+    lint_bytes,
+    lint_many,
+)
 
 
 def _error(message: str) -> None:
@@ -67,14 +75,17 @@ def run_check(
                 click.echo("warning: no Python files found under the given paths", err=True)
             caches: dict[str, Cache | None] = {}
             jobs_list = []
-            for item in discovered:
-                settings = resolver.settings_for(item.path).for_file(item.path)
-                key = settings_key(settings, options)
+            workers = jobs or default_workers()
+            all_settings = [resolver.settings_for(item.path).for_file(item.path) for item in discovered]
+            project = _project(discovered, all_settings, workers)
+            for item, settings in zip(discovered, all_settings, strict=True):
+                # Findings of the mode rules also depend on the other files (the project index).
+                key = settings_key(settings, options, _project_digest(project))
                 if not no_cache and key not in caches:
                     caches[key] = Cache.open(Path.cwd(), key)
                 jobs_list.append(Job(item.path, item.display, settings, caches.get(key)))
             with ProgressBar(len(jobs_list), enabled=not quiet) as progress:
-                results = lint_many(jobs_list, options, jobs or default_workers(), progress)
+                results = lint_many(jobs_list, options, workers, progress, project)
             if fix or diff:
                 originals = _originals(discovered, results)
     except MissingPath as error:
@@ -157,6 +168,21 @@ def run_check(
         target_stream.write(text)
     status = ExitStatus.FINDINGS if findings and not exit_zero else ExitStatus.CLEAN
     return _exit(status, had_error)
+
+
+# Rules whose analyses read the cross-file project index (classes, function summaries).
+_PROJECT_RULES = frozenset({"BN101", "BN102", "BN103", "BN104"})
+
+
+def _project(discovered: list[Discovered], settings: list[Any], workers: int) -> object:
+    if len(discovered) < 2 or not any(s.enabled & _PROJECT_RULES for s in settings):
+        return None
+    return build_project([(item.path, item.display) for item in discovered], workers)
+
+
+def _project_digest(project: object) -> str:
+    digest = getattr(project, "digest", None)
+    return digest() if callable(digest) else ""
 
 
 def _exit(status: ExitStatus, had_error: bool) -> ExitStatus:

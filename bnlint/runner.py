@@ -358,8 +358,40 @@ class Job:
     cache: Cache | None = None
 
 
-def _run_job(job: Job, options: LintOptions) -> FileResult:
-    return lint_path(job.path, job.filename, job.settings, options, cache=job.cache)
+# The run's project index in a worker process (set once by the pool's initializer).
+_WORKER_PROJECT: object = None
+
+
+def _set_worker_project(project: object) -> None:
+    global _WORKER_PROJECT
+    _WORKER_PROJECT = project
+
+
+def _run_job(job: Job, options: LintOptions, project: object = None) -> FileResult:
+    project = project if project is not None else _WORKER_PROJECT
+    return lint_path(job.path, job.filename, job.settings, options, project, cache=job.cache)
+
+
+def _index_paths(paths: Sequence[tuple[Path, str]]) -> object:
+    from bnlint.analysis.project import build_index
+
+    return build_index(paths)
+
+
+def build_project(paths: Sequence[tuple[Path, str]], workers: int) -> object:
+    """The project index over every (path, display name) of the run, built with `ast`."""
+    from bnlint.analysis.project import ProjectIndex
+
+    index = ProjectIndex()
+    if workers <= 1 or len(paths) < 64:
+        index.merge(cast(ProjectIndex, _index_paths(paths)))
+        return index
+    size = max(16, len(paths) // (workers * 4))
+    batches = [paths[start : start + size] for start in range(0, len(paths), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_index_paths, batches):
+            index.merge(cast(ProjectIndex, part))
+    return index
 
 
 def lint_many(
@@ -367,6 +399,7 @@ def lint_many(
     options: LintOptions,
     workers: int,
     progress: Callable[[int], None] | None = None,
+    project: object = None,
 ) -> list[FileResult]:
     """Lint files, in worker processes when there are enough of them; input order kept.
 
@@ -375,11 +408,13 @@ def lint_many(
     if workers <= 1 or len(jobs) < 4:
         results = []
         for job in jobs:
-            results.append(_run_job(job, options))
+            results.append(_run_job(job, options, project))
             if progress is not None:
                 progress(len(results))
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_set_worker_project, initargs=(project,)
+    ) as pool:
         chunk = max(1, min(16, len(jobs) // (workers * 8)))
         results = []
         for result in pool.map(_run_job, jobs, [options] * len(jobs), chunksize=chunk):
@@ -399,6 +434,7 @@ __all__ = [
     "LintOptions",
     "Severity",
     "apply_edits",
+    "build_project",
     "lint_bytes",
     "lint_many",
     "lint_path",

@@ -77,7 +77,6 @@ TRAINER_HOOKS = frozenset(
 _TRAINER_BASES = frozenset(
     {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer"}
 )
-_CHECKPOINT = re.compile(r"\bload_state_dict\(|\btorch\.load\(|\.from_pretrained\(")
 _TRAINING_TEXT = re.compile(r"\.backward\(|\.step\(")
 
 Loop = cst.For | cst.While
@@ -133,6 +132,7 @@ class Intent:
         self.ctx = ctx
         self._direct_steps: dict[int, bool] = {}
         self._file_trains: bool | None = None
+        self._texts: dict[int, str] = {}
 
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
         ancestors = self.ctx.ancestors
@@ -236,10 +236,11 @@ class Intent:
                 return self.has_direct_training_step(node)
         return False
 
-    def checkpoint_inference(self, at: cst.CSTNode) -> Purpose | None:
-        """`at` runs in a file with no training step, in a scope that loads a checkpoint.
+    def checkpoint_inference(self, at: cst.CSTNode, model: str) -> Purpose | None:
+        """`at` runs `model` in a script with no training step, after loading its weights.
 
         >>> `model.load_state_dict(torch.load(p))` then `model(x)` in a predict script -> Purpose
+        >>> the same in a method of a class (library code) -> None
         """
         if self.file_trains():
             return None
@@ -250,8 +251,16 @@ class Intent:
             if isinstance(node, cst.FunctionDef):
                 scope = node
                 break
-        text = self.ctx.code_for(scope) if scope is not self.ctx.module else self.ctx.source.text
-        if _CHECKPOINT.search(text) is None:
+        text = self._texts.get(id(scope))
+        if text is None:
+            text = self.ctx.source.text if scope is self.ctx.module else self.ctx.code_for(scope)
+            self._texts[id(scope)] = text
+        escaped = re.escape(model)
+        loaded = re.search(
+            rf"(?<![\w.]){escaped}\.load_state_dict\(|(?<![\w.]){escaped}\s*=\s*torch\.load\(",
+            text,
+        )
+        if loaded is None:
             return None
         return Purpose("after loading a checkpoint for inference", "predicting")
 

@@ -269,9 +269,18 @@ class ModeFlow:
                 state[param] = frozenset(
                     {Fact(Mode.TRAIN, f"`{caller}()` passes it in training mode ({where})")}
                 )
-            elif modes and len(modes) == len(sites) and all(m == MODE_EVAL for m, _ in modes):
+            elif (
+                modes
+                and len(modes) == len(sites)
+                and not project.unknown_calls.get(function.name.value)
+                and all(m == MODE_EVAL for m, _ in modes)
+            ):
                 state[param] = frozenset({Fact(Mode.EVAL, "every caller sets eval")})
-            elif not sites and is_eval_name(function.name.value):
+            elif (
+                not sites
+                and not project.unknown_calls.get(function.name.value)
+                and is_eval_name(function.name.value)
+            ):
                 state[param] = frozenset(
                     {
                         Fact(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,8 @@ class FunctionFacts:
     trains: bool = False
     # Calls `.eval()` on its first parameter (the shape of a function given to `model.apply`).
     evals_argument: bool = False
+    # Parameters and `self.x` attributes it calls as functions (runs forward passes of).
+    called: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -113,7 +116,15 @@ class ProjectIndex:
     classes: dict[str, list[ClassFacts]] = field(default_factory=dict)
     functions: dict[str, list[FunctionFacts]] = field(default_factory=dict)
     call_sites: dict[str, list[CallSite]] = field(default_factory=dict)
+    # Callee name -> how many calls pass it only arguments of unknown mode.
+    unknown_calls: dict[str, int] = field(default_factory=dict)
     filenames: set[str] = field(default_factory=set)
+    # Content digest of every indexed file, so caches can tell when the project changed.
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """One digest of every indexed file's content."""
+        return hashlib.sha256(repr(sorted(self.digests.items())).encode()).hexdigest()[:16]
 
     def function(self, name: str) -> FunctionFacts | None:
         """The summary of `name` when every definition of that name agrees.
@@ -226,7 +237,10 @@ class ProjectIndex:
             self.functions.setdefault(name, []).extend(functions)
         for name, sites in other.call_sites.items():
             self.call_sites.setdefault(name, []).extend(sites)
+        for name, count in other.unknown_calls.items():
+            self.unknown_calls[name] = self.unknown_calls.get(name, 0) + count
         self.filenames |= other.filenames
+        self.digests.update(other.digests)
 
 
 def factory_contains(reference: str, kind: str) -> Tri | None:
@@ -294,6 +308,7 @@ def build_index(paths: Iterable[tuple[Path, str]]) -> ProjectIndex:
             continue
         if not wants_file(data):
             continue
+        index.digests[display] = hashlib.sha256(data).hexdigest()
         index.merge(index_source(data, display))
     return index
 
@@ -309,14 +324,14 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return index
-    imports = _imports(tree)
-    _FileIndexer(index, filename, imports).run(tree)
+    nodes = list(ast.walk(tree))
+    _FileIndexer(index, filename, _imports(nodes)).run(tree, nodes)
     return index
 
 
-def _imports(tree: ast.Module) -> dict[str, str]:
+def _imports(nodes: list[ast.AST]) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -399,6 +414,7 @@ class _FileIndexer:
         self.filename = filename
         self.imports = imports
         self.local_classes: set[str] = set()
+        self.local_functions: dict[str, FunctionFacts] = {}
 
     def resolve(self, node: ast.expr) -> str | None:
         name = _dotted(node)
@@ -410,13 +426,13 @@ class _FileIndexer:
             return canonical(full)
         return name
 
-    def run(self, tree: ast.Module) -> None:
-        self.local_classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                self._class(node)
+    def run(self, tree: ast.Module, nodes: list[ast.AST]) -> None:
+        classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
+        self.local_classes = {n.name for n in classes}
+        for node in classes:
+            self._class(node)
         self._functions(tree.body, prefix="")
-        self._call_sites(tree, caller="<module>", body=tree.body)
+        self._call_sites("<module>", _in_order(tree.body))
 
     def _class(self, node: ast.ClassDef) -> None:
         bases = tuple(b for b in (self.resolve(base) for base in node.bases) if b is not None)
@@ -470,18 +486,24 @@ class _FileIndexer:
             if isinstance(node, ast.ClassDef):
                 self._functions(node.body, prefix=f"{node.name}.")
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self._function(node)
-                self._call_sites(node, caller=f"{prefix}{node.name}", body=node.body)
+                order = _in_order(node.body)
+                self._function(node, order)
+                self._call_sites(f"{prefix}{node.name}", order)
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def _function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, order: list[ast.AST]
+    ) -> None:
         params = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
         facts = FunctionFacts(node.name, self.filename, node.lineno, params)
         tracked = set(params)
-        for inner in _in_order(node.body):
+        for inner in order:
             if not isinstance(inner, ast.Call):
                 continue
             if _is_training_step(inner):
                 facts.trains = True
+            callee = _dotted(inner.func)
+            if callee is not None and (callee in tracked or callee.startswith("self.")):
+                facts.called.add(callee)
             mode = _mode_of_call(inner)
             if mode is None:
                 continue
@@ -493,11 +515,13 @@ class _FileIndexer:
             elif params and value == MODE_EVAL and key.split(".")[0] == params[0]:
                 facts.evals_argument = True
         self.index.functions.setdefault(node.name, []).append(facts)
+        if facts.sets_mode:
+            self.local_functions[node.name] = facts
 
-    def _call_sites(self, scope: ast.AST, caller: str, body: list[ast.stmt]) -> None:
+    def _call_sites(self, caller: str, order: list[ast.AST]) -> None:
         """Record calls of functions with the mode each argument is in, in source order."""
         modes: dict[str, str] = {}
-        for node in _in_order(body):
+        for node in order:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 key = _dotted(node.targets[0])
                 if key is not None:
@@ -525,12 +549,16 @@ class _FileIndexer:
                 key = _receiver_key(keyword.value) if keyword.arg else None
                 if key is not None and keyword.arg is not None:
                     arg_modes[keyword.arg] = modes.get(key, MODE_UNKNOWN)
-            if arg_modes:
+            known = {k: v for k, v in arg_modes.items() if v != MODE_UNKNOWN}
+            if known:
                 self.index.call_sites.setdefault(name, []).append(
-                    CallSite(caller, self.filename, node.lineno, arg_modes)
+                    CallSite(caller, self.filename, node.lineno, known)
                 )
+            elif arg_modes:
+                # Callers passing values of unknown mode: counted, not stored one by one.
+                self.index.unknown_calls[name] = self.index.unknown_calls.get(name, 0) + 1
             # The callee's own mode changes, when its summary is already known (same file).
-            summary = self.index.function(name)
+            summary = self.local_functions.get(name)
             if summary is not None and summary.sets_mode:
                 for position, arg in enumerate(node.args):
                     key = _receiver_key(arg)
@@ -563,12 +591,21 @@ def _in_order(body: list[ast.stmt]) -> list[ast.AST]:
     """Nodes of `body` in source order, not entering nested functions, classes or lambdas."""
     found: list[ast.AST] = []
 
+    skip = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        if isinstance(node, skip):
             return
         # Arguments are evaluated before the call itself.
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                if not isinstance(value, ast.expr_context):
+                    visit(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
         found.append(node)
 
     for statement in body:

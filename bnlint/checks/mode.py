@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from bnlint.analysis.intent import Purpose
+from bnlint.analysis.calls import boolean
+from bnlint.analysis.intent import Purpose, is_training_step
+from bnlint.analysis.models import ModelFacts, model_key
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.project import BATCH_NORM, Tri
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import InsertBefore, NodeFix, Replace, Rule, register
 
@@ -15,6 +19,10 @@ if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
 
 _MODE_METHODS = frozenset({"eval", "train"})
+# Methods that never run a forward pass (skipped before any analysis is asked).
+_NOT_FORWARD = frozenset(
+    {"eval", "train", "to", "cuda", "cpu", "item", "size", "view", "append", "format", "get"}
+)
 
 
 @register
@@ -76,22 +84,44 @@ class MissingEval(Rule):
     severity = Severity.ERROR
     fixable = FixAvailability.SOMETIMES
     fix_safety = "unsafe"
-    triggers = (b"no_grad", b"inference_mode", b"set_grad_enabled", b"def ", b"load")
+    triggers = (
+        b"no_grad",
+        b"inference_mode",
+        b"set_grad_enabled",
+        b"unsqueeze(0)",
+        b"[None",
+        b"load",
+        b"def eval",
+        b"def val",
+        b"def predict",
+        b"def infer",
+        b"def score",
+        b"def serve",
+        b"_eval",
+        b"_val",
+        b"_predict",
+        b"_infer",
+    )
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
-        model = ctx.models.model_called_by(node)
-        if model is None or not model.has_mode_dependent_layers:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _NOT_FORWARD:
             return
         purpose = ctx.intent.inference_purpose(node)
-        if purpose is None and not ctx.intent.in_training_step(node):
-            if ctx.intent.single_sample(node):
-                purpose = Purpose("on a single unsqueezed sample", "predicting")
-            else:
-                purpose = ctx.intent.checkpoint_inference(node)
+        single = purpose is None and ctx.intent.single_sample(node)
+        if single and not ctx.intent.in_training_step(node):
+            purpose = Purpose("on a single unsqueezed sample", "predicting")
+        model = None
+        if purpose is None and not ctx.intent.file_trains():
+            model = ctx.models.model_called_by(node)
+            if model is not None:
+                purpose = ctx.intent.checkpoint_inference(node, model.key)
         if purpose is None:
+            return
+        model = model or ctx.models.model_called_by(node)
+        if model is None or not model.has_mode_dependent_layers:
             return
         fact = ctx.modes.may_be_training(model.key, at=node)
         if fact is None:
@@ -115,3 +145,331 @@ class MissingEval(Rule):
             purpose=purpose.purpose,
             fix=fix,
         )
+
+
+def _called_keys(node: cst.CSTNode) -> set[str]:
+    """Keys called as functions anywhere under `node`: `net(x)` -> 'net'."""
+    found: set[str] = set()
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+                func = func.value
+            key = model_key(func)
+            if key is not None:
+                found.add(key)
+
+    node.visit(_Collect())
+    return found
+
+
+@register
+class TrainNotRestored(Rule):
+    """A training step is reachable while the model is in eval mode."""
+
+    code = "BN102"
+    name = "train-not-restored"
+    severity = Severity.ERROR
+    triggers = (b".eval(", b".train(False", b"train(mode=False")
+    message = (
+        "`{model}` may be in eval mode at this training step: {reason} on an earlier "
+        "iteration is never undone by `{model}.train()`, so {effect}"
+    )
+    hint = "call `{model}.train()` at the start of each training epoch, inside the loop"
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._reported: set[tuple[str, str]] = set()
+        self._loop_calls: dict[int, set[str]] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if is_training_step(node, ctx):
+            loop = self._innermost_loop()
+            if loop is None:
+                return
+            candidates = self._loop_called(loop)
+            self._check(node, candidates)
+            return
+        self._check_helper(node)
+
+    def _innermost_loop(self) -> cst.For | cst.While | None:
+        for node in reversed(self.ctx.ancestors):
+            if isinstance(node, cst.For | cst.While):
+                return node
+            if isinstance(node, cst.FunctionDef | cst.Lambda):
+                return None
+        return None
+
+    def _loop_called(self, loop: cst.For | cst.While) -> set[str]:
+        found = self._loop_calls.get(id(loop))
+        if found is None:
+            found = _called_keys(loop.body)
+            self._loop_calls[id(loop)] = found
+        return found
+
+    def _check(self, node: cst.Call, keys: set[str]) -> None:
+        ctx = self.ctx
+        state = ctx.modes.state_at(node)
+        if not state:
+            return
+        for key in sorted(keys):
+            fact = ctx.modes.eval_carried_by_loop(key, at=node)
+            if fact is None:
+                continue
+            model = ctx.models.model_for(_name_expr(key), at=node)
+            if model is None or not model.has_mode_dependent_layers:
+                continue
+            if (key, fact.reason) in self._reported:
+                continue
+            self._reported.add((key, fact.reason))
+            self.report(node, model=key, reason=fact.reason, effect=_eval_effect(model))
+
+    def _check_helper(self, node: cst.Call) -> None:
+        """`train_one_epoch(model, ...)` in a loop that later calls `model.eval()`."""
+        ctx = self.ctx
+        name = dotted_name(node.func)
+        if name is None or self._innermost_loop() is None:
+            return
+        root, _, method = name.rpartition(".")
+        if root not in ("", "self"):
+            return
+        summary = ctx.project_index.function(method or name)
+        if summary is None or not summary.trains:
+            return
+        offset = 1 if root == "self" else 0
+        keys: set[str] = set()
+        for index, arg in enumerate(node.args):
+            if arg.star or arg.keyword is not None:
+                continue
+            key = model_key(arg.value)
+            if key is None or index + offset >= len(summary.params):
+                continue
+            param = summary.params[index + offset]
+            if param in summary.called and summary.sets_mode.get(param) != "train":
+                keys.add(key)
+        if root == "self":
+            keys |= {
+                k
+                for k in summary.called
+                if k.startswith("self.") and summary.sets_mode.get(k) != "train"
+            }
+        if keys:
+            self._check(node, keys)
+
+
+def _name_expr(key: str) -> cst.BaseExpression:
+    return cst.parse_expression(key)
+
+
+def _eval_effect(model: ModelFacts) -> str:
+    if model.batch_norm is Tri.YES:
+        return "BatchNorm stops learning running statistics and trains on stale ones"
+    if model.dropout is Tri.YES:
+        return "Dropout is off for the rest of training"
+    return "any BatchNorm trains on frozen statistics and Dropout is off"
+
+
+@register
+class ExportInTrainMode(Rule):
+    """An export, trace or fusion of a model that may be in training mode."""
+
+    code = "BN103"
+    name = "export-in-train-mode"
+    severity = Severity.ERROR
+    triggers = (
+        b"onnx",
+        b"jit.trace",
+        b"export",
+        b"fuse_modules",
+        b"fuse_fx",
+        b"tensorrt",
+        b"coremltools",
+    )
+    message = (
+        "`{model}` may still be in training mode when `{export}` records it ({reason}), "
+        "so the exported graph {effect}"
+    )
+    hint = "call `{model}.eval()` before exporting"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        found = ctx.intent.export_call(node)
+        if found is None:
+            return
+        export, expr = found
+        model = ctx.models.model_for(expr, at=node)
+        if model is None or not model.has_mode_dependent_layers:
+            return
+        fact = ctx.modes.may_be_training(model.key, at=node)
+        if fact is None or fact.assumed:
+            return
+        effect = (
+            "normalizes with batch statistics"
+            if model.batch_norm is not Tri.NO
+            else "keeps Dropout active"
+        )
+        if "fuse" in export:
+            effect = "cannot be fused (conv-BN fusion is for eval mode only)"
+        self.report(node, model=model.key, export=export, reason=fact.reason, effect=effect)
+
+
+@dataclass
+class _Freezes:
+    """What a file does to frozen parameters and BatchNorm modes (one scan per file)."""
+
+    # (enclosing class name or None, frozen key as written): `self.backbone`, `model.encoder`.
+    frozen: list[tuple[str | None, str]] = field(default_factory=list)
+    # Keys put in eval mode anywhere in the file.
+    evaluated: set[str] = field(default_factory=set)
+    # The file freezes BatchNorm some other way (a BN-only eval loop, a `train()` override,
+    # FrozenBatchNorm, `track_running_stats`, `momentum = 0`).
+    handles_bn: bool = False
+
+
+class _FreezeScanner(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = _Freezes()
+        self._classes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == "train" and self._classes:
+            self.found.handles_bn = True  # a `train(mode)` override that keeps BN frozen
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in ("FrozenBatchNorm2d", "track_running_stats", "freeze_bn", "_BatchNorm"):
+            self.found.handles_bn = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.visit_Name(node.attr)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value == "isinstance" and len(node.args) == 2:
+            classes = cst.Module(body=[]).code_for_node(node.args[1].value)
+            if "BatchNorm" in classes or "_NormBase" in classes:
+                self.found.handles_bn = True  # a loop that treats BatchNorm layers apart
+        if not isinstance(func, cst.Attribute):
+            return
+        key = model_key(func.value)
+        if key is None:
+            return
+        if func.attr.value == "eval" or (
+            func.attr.value == "train" and node.args and boolean(node.args[0].value) is False
+        ):
+            self.found.evaluated.add(key)
+        if (
+            func.attr.value == "requires_grad_"
+            and node.args
+            and boolean(node.args[0].value) is False
+        ):
+            self.found.frozen.append((self._class(), key))
+
+    def visit_For(self, node: cst.For) -> None:
+        # for p in backbone.parameters(): p.requires_grad = False
+        iterator = node.iter
+        if not (
+            isinstance(iterator, cst.Call)
+            and isinstance(iterator.func, cst.Attribute)
+            and iterator.func.attr.value == "parameters"
+            and isinstance(node.target, cst.Name)
+        ):
+            return
+        owner = model_key(iterator.func.value)
+        target = node.target.value
+        if owner is None:
+            return
+        text = cst.Module(body=[]).code_for_node(node.body)
+        if f"{target}.requires_grad = False" in text or f"{target}.requires_grad_(False)" in text:
+            self.found.frozen.append((self._class(), owner))
+
+    def _class(self) -> str | None:
+        return self._classes[-1] if self._classes else None
+
+
+@register
+class FrozenBnStillUpdating(Rule):
+    """Frozen parameters of a part with BatchNorm whose running statistics `train()` updates."""
+
+    code = "BN104"
+    name = "frozen-bn-still-updating"
+    severity = Severity.WARNING
+    triggers = (b"requires_grad",)
+    message = (
+        "`{frozen}` is frozen with `requires_grad=False` but holds BatchNorm, and "
+        "`{model}.train()` puts it back in training mode, so its running statistics keep "
+        "updating with every batch"
+    )
+    hint = "call `{frozen}.eval()` after `{model}.train()`, or use frozen BatchNorm layers"
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._scan: _Freezes | None = None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "train":
+            return
+        if node.args and boolean(node.args[0].value) is not True:
+            return
+        key = model_key(func.value)
+        if key is None:
+            return
+        if self._scan is None:
+            scanner = _FreezeScanner()
+            self.ctx.module.visit(scanner)
+            self._scan = scanner.found
+        scan = self._scan
+        if scan.handles_bn or not scan.frozen:
+            return
+        model = self.ctx.models.model_for(func.value, at=node)
+        if model is None:
+            return
+        for owner_class, frozen in scan.frozen:
+            relative = self._relative(key, model, owner_class, frozen)
+            if relative is None:
+                continue
+            shown = f"{key}.{relative}" if relative else key
+            if any(
+                e == part or e.startswith(part + ".")
+                for e in scan.evaluated
+                for part in (frozen, shown)
+            ):
+                continue
+            if self._contains_bn(model, relative) is not Tri.YES:
+                continue
+            self.report(node, frozen=shown, model=key)
+            return
+
+    @staticmethod
+    def _relative(key: str, model: ModelFacts, owner: str | None, frozen: str) -> str | None:
+        """The frozen part's path inside the model `key` trains, or None if unrelated."""
+        if frozen == key:
+            return ""
+        if frozen.startswith(key + "."):
+            return frozen[len(key) + 1 :]
+        reference = model.reference or ""
+        if frozen.startswith("self.") and owner and reference.rpartition(".")[2] == owner:
+            return frozen[len("self.") :]
+        return None
+
+    def _contains_bn(self, model: ModelFacts, path: str) -> Tri:
+        if not path:
+            return model.batch_norm
+        reference = model.reference
+        project = self.ctx.project_index
+        for attribute in path.split("."):
+            if reference is None:
+                return Tri.UNKNOWN
+            reference = project.attribute_class(reference.rpartition(".")[2], attribute)
+        if reference is None:
+            return Tri.UNKNOWN
+        return project.contains(reference, BATCH_NORM)
