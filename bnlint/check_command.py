@@ -96,6 +96,10 @@ def run_check(
         return ExitStatus.ERROR
 
     had_error = False
+    if results and all(result.unreadable for result in results):
+        # Nothing could be linted at all: a finding would pass for a result.
+        _error("no file could be read")
+        had_error = True
     for result in results:
         if result.error:
             _error(result.error)
@@ -207,5 +211,7 @@ def _originals(discovered: list[Discovered], results: list[FileResult]) -> dict[
     for result in results:
         if result.fixed_text is not None:
             path = by_name[result.filename]
-            originals[result.filename] = (path, path.read_bytes())
+            # The bytes the fixes were computed from: a file changed since is not overwritten.
+            data = result.original if result.original is not None else path.read_bytes()
+            originals[result.filename] = (path, data)
     return originals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,11 @@ class Settings:
 
     def _relative(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # a symlink loop: its own path
+            resolved = Path(os.path.abspath(path))
+        try:
+            return resolved.relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return path.as_posix()
 
@@ -137,6 +142,15 @@ def _check_codes(key: str, selectors: list[str]) -> None:
             raise ConfigError(f"`{key}`: unknown rule code or prefix `{selector}`") from None
 
 
+def _check_patterns(key: str, patterns: list[str]) -> None:
+    for pattern in patterns:
+        try:
+            # pathspec compiles some patterns only on the first match.
+            pathspec.GitIgnoreSpec.from_lines([pattern]).match_file("bnlint.py")
+        except Exception:  # pathspec raises several kinds
+            raise ConfigError(f"`{key}`: invalid pattern `{pattern}`") from None
+
+
 def settings_from_table(table: dict[str, Any], root: Path, path: Path | None) -> Settings:
     """Validate a `[tool.bnlint]` table; every error names its key."""
     settings = Settings(root=root, path=path)
@@ -146,12 +160,15 @@ def settings_from_table(table: dict[str, Any], root: Path, path: Path | None) ->
             items = _string_list(key, value)
             if key in ("select", "extend-select", "ignore"):
                 _check_codes(key, items)
+            if key in ("exclude", "extend-exclude"):
+                _check_patterns(key, items)
             setattr(settings, key.replace("-", "_"), items)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError("`per-file-ignores` must be a table of pattern = [codes]")
             for pattern, codes in value.items():
                 codes = _string_list(f"per-file-ignores.{pattern}", codes)
+                _check_patterns("per-file-ignores", [pattern])
                 _check_codes(f"per-file-ignores.{pattern}", codes)
                 settings.per_file_ignores[pattern] = codes
         elif key == "min-batch-size":
@@ -189,6 +206,8 @@ def read_config_file(path: Path, *, require_table: bool) -> Settings | None:
         raise ConfigError(f"{path}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("bnlint") if isinstance(tool, dict) else None

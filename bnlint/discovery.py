@@ -89,6 +89,14 @@ class _GitIgnores:
             directory = directory.parent
 
 
+def _resolve(path: Path) -> Path:
+    """The real path, or the absolute one for a symlink loop (linting it says what is wrong)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discovered]:
     """Yield the files to lint, each once, in a deterministic order.
 
@@ -102,12 +110,12 @@ def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discove
         if not root.exists():
             raise MissingPath(argument)
         if not root.is_dir():
-            key = root.resolve()
+            key = _resolve(root)
             if key not in seen:
                 seen.add(key)
                 yield Discovered(root, argument)
             continue
-        top = root.resolve()
+        top = _resolve(root)
         for directory, subdirs, files in os.walk(root):
             here = Path(directory)
             settings = resolver.settings_for(here / "__init__.py")
@@ -116,7 +124,7 @@ def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discove
                 child = here / name
                 if name in DEFAULT_EXCLUDED_DIRS or name.endswith(".egg-info"):
                     continue
-                if gitignores.ignored(child.resolve(), True, top) or settings.is_excluded(child):
+                if gitignores.ignored(top / child.relative_to(root), True, top) or settings.is_excluded(child):
                     continue
                 kept.append(name)
             subdirs[:] = kept
@@ -124,9 +132,9 @@ def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discove
                 if not name.endswith(LINTED_SUFFIXES):
                     continue
                 path = here / name
-                if gitignores.ignored(path.resolve(), False, top) or settings.is_excluded(path):
+                if gitignores.ignored(top / path.relative_to(root), False, top) or settings.is_excluded(path):
                     continue
-                key = path.resolve()
+                key = _resolve(path)
                 if key in seen:
                     continue
                 seen.add(key)

@@ -25,6 +25,9 @@ def write_atomic(path: Path, data: bytes, expected_digest: str | None = None) ->
     takes the old file's permissions and is renamed over it. When `expected_digest`
     is given and the file on disk no longer matches it, nothing is written.
     """
+    # Through a symlink to the file it names: replacing the link itself would leave the
+    # real file unfixed and the link turned into a copy.
+    path = Path(os.path.realpath(path))
     if expected_digest is not None and digest(path.read_bytes()) != expected_digest:
         raise ConcurrentModification(str(path))
     mode = stat.S_IMODE(path.stat().st_mode)

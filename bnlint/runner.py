@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import errno
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +44,11 @@ class FileResult:
     notice: str | None = None
     # A notebook's code cells by cell number: findings' rows count within these.
     cell_sources: dict[int, SourceText] = field(default_factory=dict)
+    # The file exists but could not be read (permissions, I/O): a BN001 finding, and exit 2
+    # when no file of the run could be read.
+    unreadable: bool = False
+    # The bytes that were linted, kept when fixes changed them: `--fix` writes only over these.
+    original: bytes | None = None
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -75,6 +81,28 @@ class _Dispatcher(cst.CSTVisitor):
         self._ctx.ancestors.pop()
 
 
+# Real code nests a few dozen ast nodes deep; up to this depth libcst's recursive walk and
+# the rules' own recursion stay inside Python's default recursion limit (RecursionError is
+# still caught: deeper cases skip the file with a notice rather than fail the run).
+_MAX_DEPTH = 100
+_TOO_DEEP = "nested too deeply for bnlint to analyse; skipped"
+# libcst holds about 600 bytes per character of source: the largest hand-written files are
+# near 1.5 MB, generated ones can be 20 MB and would take a worker's memory (12 GB and more).
+MAX_FILE_CHARS = 5_000_000
+_TOO_BIG = f"larger than the {MAX_FILE_CHARS // 1_000_000} MB bnlint analyses; skipped"
+
+
+def _nesting_depth(tree: ast.AST) -> int:
+    """How many ast nodes deep the tree goes (iteratively: the tree may be deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
     """One regex over the enabled rules' trigger tokens; None when some rule needs every file."""
     alternatives: set[bytes] = set()
@@ -92,14 +120,16 @@ def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
     return re.compile(b"|".join(sorted(alternatives)), re.MULTILINE)
 
 
-def _syntax_finding(filename: str, message: str, position: Position) -> Finding:
+def _syntax_finding(
+    filename: str, message: str, position: Position, hint: str | None = None
+) -> Finding:
     rule = all_rules()[SYNTAX_ERROR]
     return Finding(
         code=rule.code,
         name=rule.name,
         severity=rule.severity,
         message=rule.message.format(detail=message),
-        hint=rule.hint,
+        hint=hint or rule.hint,
         filename=filename,
         span=Span(position, position),
     )
@@ -121,40 +151,75 @@ class _Linter:
 
     def lint(self, source: SourceText) -> tuple[list[Finding], str | None]:
         """Findings for `source` (before suppression) and a notice, if any."""
+        # CPython's parser goes first: libcst's native parser overflows the C stack on
+        # nesting CPython refuses (a segfault, not an exception) and is quadratic on
+        # long operator chains, so what CPython rejects or finds absurdly deep never
+        # reaches it.
+        if "\0" in source.text:
+            # CPython refuses null bytes (ValueError or SyntaxError, by version, without a
+            # position): say what `python file.py` says, at the first one.
+            return self._null_byte(source), None
+        try:
+            depth = _nesting_depth(ast.parse(source.text))
+        except SyntaxError as error:
+            return self._cpython_syntax_error(source, error), None
+        except (RecursionError, MemoryError):
+            return [], _TOO_DEEP
+        except ValueError:
+            return self._null_byte(source), None
+        if depth > _MAX_DEPTH:
+            return [], _TOO_DEEP
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as error:
-            return self._syntax_error(source, error), None
+            return self._syntax_error(source, error)
         except RecursionError:
-            return [], "too deeply nested for the parser; skipped"
+            return [], _TOO_DEEP
         ctx = FileContext(self.filename, source, module, self.settings, self.project)
         rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
-        module.visit(_Dispatcher(ctx, rules))
-        if not ctx.reports:
-            return [], None
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        return [self._finding(report, positions, module, source) for report in ctx.reports], None
+        try:
+            module.visit(_Dispatcher(ctx, rules))
+            if not ctx.reports:
+                return [], None
+            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            return [self._finding(report, positions, module, source) for report in ctx.reports], None
+        except RecursionError:
+            # Deep enough for a rule's or libcst's recursion: half a walk's findings
+            # would be arbitrary, so none.
+            return [], _TOO_DEEP
 
-    def _syntax_error(self, source: SourceText, error: cst.ParserSyntaxError) -> list[Finding]:
-        if SYNTAX_ERROR not in self.settings.enabled:
-            return []
+    def _syntax_error(
+        self, source: SourceText, error: cst.ParserSyntaxError
+    ) -> tuple[list[Finding], str | None]:
         try:
             ast.parse(source.text)
         except SyntaxError as python_error:
-            # CPython's message and position are the ones `python file.py` shows (libcst's
-            # point past the error); its offset counts characters from 1, as ours do.
-            if python_error.lineno is not None:
-                row = min(max(python_error.lineno, 1), max(source.line_count, 1))
-                width = len(source.line(row)) + 1
-                column = min(max(python_error.offset or 1, 1), width)
-                return [_syntax_finding(self.filename, python_error.msg, Position(row, column))]
+            return self._cpython_syntax_error(source, python_error), None
         except (ValueError, RecursionError, MemoryError):
             pass
         else:
             # Valid Python that this libcst cannot read: not the user's syntax error.
-            return []
+            return [], f"libcst cannot parse this file ({error.message}); skipped"
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return [], None
         position = Position(max(error.raw_line, 1), error.raw_column + 1)
-        return [_syntax_finding(self.filename, error.message, position)]
+        return [_syntax_finding(self.filename, error.message, position)], None
+
+    def _null_byte(self, source: SourceText) -> list[Finding]:
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return []
+        position = source.position(max(source.text.find("\0"), 0))
+        return [_syntax_finding(self.filename, "source code cannot contain null bytes", position)]
+
+    def _cpython_syntax_error(self, source: SourceText, error: SyntaxError) -> list[Finding]:
+        """BN001 at CPython's message and position: the ones `python file.py` shows."""
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return []
+        # CPython's offset counts characters from 1, as ours do.
+        row = min(max(error.lineno or 1, 1), max(source.line_count, 1))
+        width = len(source.line(row)) + 1
+        column = min(max(error.offset or 1, 1), width)
+        return [_syntax_finding(self.filename, error.msg, Position(row, column))]
 
     def _finding(
         self,
@@ -247,6 +312,9 @@ def lint_source(
     result = FileResult(filename, source=source)
     if file_is_suppressed(source.text):
         return result
+    if len(source.text) > MAX_FILE_CHARS:
+        result.notice = _TOO_BIG
+        return result
     linter = _Linter(filename, settings, project)
     if (
         options.prefilter
@@ -281,6 +349,8 @@ def lint_bytes(
     """Lint raw file content: decoding problems become BN001 findings."""
     if filename.endswith(NOTEBOOK_SUFFIX):
         return lint_notebook(data, filename, settings, options, project)
+    if len(data) > MAX_FILE_CHARS * 4:  # no decoding makes this fit
+        return FileResult(filename, notice=_TOO_BIG)
     linter_wants = not options.prefilter or _Linter(filename, settings, project).wants(data)
     try:
         source = decode(data)
@@ -289,6 +359,8 @@ def lint_bytes(
         if SYNTAX_ERROR in settings.enabled:
             result.findings = [_syntax_finding(filename, str(error), error.position)]
         return result
+    if len(source.text) > MAX_FILE_CHARS:
+        return FileResult(filename, notice=_TOO_BIG)
     if not linter_wants and not _unparsable(source.text, settings):
         return FileResult(filename, source=source)
     return lint_source(source, filename, settings, options, project)
@@ -324,7 +396,7 @@ def lint_path(
     try:
         data = path.read_bytes()
     except OSError as error:
-        return FileResult(filename, error=f"cannot read {filename}: {error.strerror or error}")
+        return _unread(path, filename, settings, error)
     # Fixing rewrites files, so it always lints afresh.
     use_cache = cache is not None and not options.fix
     if use_cache and cache is not None:
@@ -338,8 +410,26 @@ def lint_path(
         result = lint_bytes(data, filename, settings, options, project)
     except Exception as error:  # noqa: BLE001  (one file's bug must not stop the run)
         return FileResult(filename, error=f"internal error while linting {filename}: {error!r}")
+    if result.fixed_text is not None:
+        result.original = data
     if use_cache and cache is not None and result.error is None:
         cache.put(filename, data, result.findings, result.notice)
+    return result
+
+
+def _unread(path: Path, filename: str, settings: FileSettings, error: OSError) -> FileResult:
+    """A file that could not be read: gone is a notice, present but unreadable a finding."""
+    if isinstance(error, FileNotFoundError) or error.errno == errno.ELOOP:
+        if path.is_symlink() or error.errno == errno.ELOOP:
+            return FileResult(filename, notice="a symbolic link to nothing readable; skipped")
+        return FileResult(filename, notice="disappeared before bnlint could read it; skipped")
+    reason = f"cannot read it ({error.strerror or error})"
+    result = FileResult(filename, unreadable=True)
+    if SYNTAX_ERROR in settings.enabled:
+        hint = "make the file readable, or exclude it from linting"
+        result.findings = [_syntax_finding(filename, reason, Position(1, 1), hint)]
+    else:
+        result.notice = reason
     return result
 
 

@@ -298,6 +298,9 @@ def wants_file(data: bytes) -> bool:
     return any(token in data for token in _RELEVANT)
 
 
+_MAX_INDEXED_BYTES = 5_000_000
+
+
 def build_index(paths: Iterable[tuple[Path, str]]) -> ProjectIndex:
     """Index every (path, display name) pair; unreadable or unparsable files are skipped."""
     index = ProjectIndex()
@@ -306,7 +309,8 @@ def build_index(paths: Iterable[tuple[Path, str]]) -> ProjectIndex:
             data = path.read_bytes()
         except OSError:
             continue
-        if not wants_file(data):
+        # Files the linter skips as too large are not indexed either (memory).
+        if len(data) > _MAX_INDEXED_BYTES or not wants_file(data):
             continue
         index.digests[display] = hashlib.sha256(data).hexdigest()
         index.merge(index_source(data, display))
@@ -325,7 +329,10 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return index
     nodes = list(ast.walk(tree))
-    _FileIndexer(index, filename, _imports(nodes)).run(tree, nodes)
+    try:
+        _FileIndexer(index, filename, _imports(nodes)).run(tree, nodes)
+    except RecursionError:  # nesting deeper than the indexer's recursion: no facts
+        return ProjectIndex(filenames={filename})
     return index
 
 
