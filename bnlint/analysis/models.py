@@ -376,7 +376,7 @@ class ModelIndex:
         params = [p.name.value for p in [*scope.params.posonly_params, *scope.params.params]]
         offset = 1 if params and params[0] in ("self", "cls") else 0
         index = params.index(key) - offset if key in params else -1
-        for site in self.project.call_sites.get(scope.name.value, []):
+        for site in self.project.sites_for(scope.name.value, self.ctx.filename):
             mode = site.arg_modes.get(index, site.arg_modes.get(key))
             if mode in ("train", "eval"):
                 caller = site.caller.rpartition(".")[2]
@@ -413,6 +413,13 @@ class _ScopeCollector(cst.CSTVisitor):
             key = dotted_name(target.target)
             if key is not None:
                 self.assignments.setdefault(key, []).append(node.value)
+            elif isinstance(target.target, cst.Tuple) and isinstance(node.value, cst.Tuple):
+                names, values = target.target.elements, node.value.elements
+                if len(names) == len(values):
+                    for name, value in zip(names, values, strict=True):
+                        inner = dotted_name(name.value)
+                        if inner is not None:
+                            self.assignments.setdefault(inner, []).append(value.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         key = dotted_name(node.target)

@@ -163,6 +163,7 @@ class ModeFlow:
         self._loops: list[_Loop] = []
         self._scope: cst.FunctionDef | cst.Module = ctx.module
         self._scope_aliases: dict[int, dict[str, set[str]]] = {}
+        self._module_end: State = {}
 
     # -- public questions -------------------------------------------------------------
 
@@ -240,18 +241,28 @@ class ModeFlow:
         self._aliases = {}
         self._scope_aliases[id(scope)] = self._aliases
         if isinstance(scope, cst.Module):
-            self._block(list(scope.body), {})
+            self._module_end = self._block(list(scope.body), {}) or {}
             return
+        entry = self._entry(scope)
+        if not any(isinstance(node, cst.ClassDef) for node in self.ctx.ancestors):
+            # Globals read by a function: the mode the script leaves them in at module level.
+            self._analyse(self.ctx.module)
+            self._scope, self._aliases = scope, self._scope_aliases[id(scope)]
+            params = {p.name.value for p in scope.params.params}
+            for key, facts in self._module_end.items():
+                if key.split(".")[0] not in params and key not in entry:
+                    entry[key] = facts
         body = scope.body
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
-        self._block(statements, self._entry(scope))  # type: ignore[arg-type]
+        self._block(statements, entry)  # type: ignore[arg-type]
 
     def _entry(self, function: cst.FunctionDef) -> State:
         """Modes of parameters from the function's call sites in the project."""
         project = self.ctx.project_index
         params = [p.name.value for p in [*function.params.posonly_params, *function.params.params]]
         offset = 1 if params and params[0] in ("self", "cls") else 0
-        sites = project.call_sites.get(function.name.value, [])
+        sites = project.sites_for(function.name.value, self.ctx.filename)
+        unknown = project.unknown_calls_for(function.name.value, self.ctx.filename)
         state: State = {}
         for index, param in enumerate(params[offset:]):
             modes = []
@@ -272,15 +283,11 @@ class ModeFlow:
             elif (
                 modes
                 and len(modes) == len(sites)
-                and not project.unknown_calls.get(function.name.value)
+                and not unknown
                 and all(m == MODE_EVAL for m, _ in modes)
             ):
                 state[param] = frozenset({Fact(Mode.EVAL, "every caller sets eval")})
-            elif (
-                not sites
-                and not project.unknown_calls.get(function.name.value)
-                and is_eval_name(function.name.value)
-            ):
+            elif not sites and not unknown and is_eval_name(function.name.value):
                 state[param] = frozenset(
                     {
                         Fact(
@@ -399,7 +406,9 @@ class ModeFlow:
         if isinstance(small, cst.Assign):
             state = self._effects(_calls(small.value), state)
             for target in small.targets:
-                state = self._bind(target.target, small.value, state)
+                pairs = _pairs(target.target, small.value)
+                for name, value in pairs or [(target.target, small.value)]:
+                    state = self._bind(name, value, state)
             return state
         if isinstance(small, cst.AnnAssign):
             if small.value is None:
@@ -602,6 +611,19 @@ class ModeFlow:
         group = self._aliases.get(a, set()) | self._aliases.get(b, set()) | {a, b}
         for member in group:
             self._aliases[member] = group - {member}
+
+
+def _pairs(
+    target: cst.BaseExpression, value: cst.BaseExpression
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression]] | None:
+    """`a, b = A(), B()` -> [(a, A()), (b, B())]; None unless both sides are tuples alike."""
+    if not isinstance(target, cst.Tuple | cst.List) or not isinstance(value, cst.Tuple | cst.List):
+        return None
+    if len(target.elements) != len(value.elements):
+        return None
+    if any(isinstance(e, cst.StarredElement) for e in [*target.elements, *value.elements]):
+        return None
+    return [(t.value, v.value) for t, v in zip(target.elements, value.elements, strict=True)]
 
 
 def _as_mode(value: str) -> Mode:

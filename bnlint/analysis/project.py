@@ -118,6 +118,7 @@ class ProjectIndex:
     call_sites: dict[str, list[CallSite]] = field(default_factory=dict)
     # Callee name -> how many calls pass it only arguments of unknown mode.
     unknown_calls: dict[str, int] = field(default_factory=dict)
+    unknown_calls_by_file: dict[tuple[str, str], int] = field(default_factory=dict)
     filenames: set[str] = field(default_factory=set)
     # Content digest of every indexed file, so caches can tell when the project changed.
     digests: dict[str, str] = field(default_factory=dict)
@@ -139,6 +140,25 @@ class ProjectIndex:
         if all(f.sets_mode == first.sets_mode and f.params == first.params for f in found[1:]):
             return first
         return None
+
+    def sites_for(self, name: str, filename: str) -> list[CallSite]:
+        """Call sites of the function `name` defined in `filename`.
+
+        >>> index.sites_for("validate", "train.py")  # `validate(model, ...)` calls
+        [CallSite(caller='main', filename='train.py', line=40, arg_modes={0: 'train'})]
+        When several files define `name`, only calls in the same file are trusted.
+        """
+        sites = self.call_sites.get(name, [])
+        files = {f.filename for f in self.functions.get(name, [])}
+        if len(files) > 1:
+            return [site for site in sites if site.filename == filename]
+        return sites
+
+    def unknown_calls_for(self, name: str, filename: str) -> int:
+        files = {f.filename for f in self.functions.get(name, [])}
+        if len(files) > 1:
+            return self.unknown_calls_by_file.get((name, filename), 0)
+        return self.unknown_calls.get(name, 0)
 
     def is_module_class(self, reference: str, _seen: frozenset[str] = frozenset()) -> Tri:
         """Whether a class reference is an `nn.Module` subclass.
@@ -239,6 +259,8 @@ class ProjectIndex:
             self.call_sites.setdefault(name, []).extend(sites)
         for name, count in other.unknown_calls.items():
             self.unknown_calls[name] = self.unknown_calls.get(name, 0) + count
+        for pair, count in other.unknown_calls_by_file.items():
+            self.unknown_calls_by_file[pair] = self.unknown_calls_by_file.get(pair, 0) + count
         self.filenames |= other.filenames
         self.digests.update(other.digests)
 
@@ -255,10 +277,8 @@ def factory_contains(reference: str, kind: str) -> Tri | None:
     if module == torch_api.TORCHVISION_MODELS or module.startswith("torchvision.models."):
         if kind == DROPOUT:
             return Tri.UNKNOWN
-        if (
-            function.startswith(_TORCHVISION_BN_FAMILIES)
-            or (function.startswith("vgg")
-            and (function.endswith("_bn")))
+        if function.startswith(_TORCHVISION_BN_FAMILIES) or (
+            function.startswith("vgg") and (function.endswith("_bn"))
         ):
             return Tri.YES
         if function.startswith(_TORCHVISION_BN_FREE):
@@ -497,9 +517,7 @@ class _FileIndexer:
                 self._function(node, order)
                 self._call_sites(f"{prefix}{node.name}", order)
 
-    def _function(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, order: list[ast.AST]
-    ) -> None:
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, order: list[ast.AST]) -> None:
         params = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
         facts = FunctionFacts(node.name, self.filename, node.lineno, params)
         tracked = set(params)
@@ -564,6 +582,10 @@ class _FileIndexer:
             elif arg_modes:
                 # Callers passing values of unknown mode: counted, not stored one by one.
                 self.index.unknown_calls[name] = self.index.unknown_calls.get(name, 0) + 1
+                pair = (name, self.filename)
+                self.index.unknown_calls_by_file[pair] = (
+                    self.index.unknown_calls_by_file.get(pair, 0) + 1
+                )
             # The callee's own mode changes, when its summary is already known (same file).
             summary = self.local_functions.get(name)
             if summary is not None and summary.sets_mode:

@@ -1,0 +1,158 @@
+"""Unit tests of the mode analysis: project index, model facts, intent and the mode dataflow."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from bnlint.analysis.context import FileContext
+from bnlint.analysis.intent import is_eval_name
+from bnlint.analysis.modes import Mode
+from bnlint.analysis.project import BATCH_NORM, DROPOUT, Tri, index_source
+from bnlint.config import FileSettings
+from bnlint.source import decode
+
+NETS = """
+import torch
+import torch.nn as nn
+from .blocks import Block
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.norm = nn.LayerNorm(8)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.bn = nn.BatchNorm2d(8)
+
+
+class Residual(Net):
+    pass
+
+
+class Wrapped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.drop = nn.Dropout(0.1)
+"""
+
+
+def test_class_contents_are_known_through_nesting_and_bases() -> None:
+    index = index_source(NETS, "nets.py")
+    assert index.contains("Encoder", BATCH_NORM) is Tri.NO
+    assert index.contains("Net", BATCH_NORM) is Tri.YES
+    assert index.contains("Residual", BATCH_NORM) is Tri.YES
+    assert index.contains("Wrapped", DROPOUT) is Tri.YES
+    # An imported class this run did not index may hold anything.
+    assert index.contains("Wrapped", BATCH_NORM) is Tri.UNKNOWN
+    assert index.attribute_class("Net", "encoder") == "Encoder"
+
+
+def test_torchvision_factories_are_known_by_family() -> None:
+    index = index_source("", "empty.py")
+    assert index.contains("torchvision.models.resnet50", BATCH_NORM) is Tri.YES
+    assert index.contains("torchvision.models.vit_b_16", BATCH_NORM) is Tri.NO
+    assert index.contains("timm.create_model", BATCH_NORM) is Tri.UNKNOWN
+
+
+def test_function_summaries_and_call_sites() -> None:
+    source = """
+def validate(model, loader):
+    model.eval()
+
+def main(net):
+    net.train()
+    validate(net, None)
+    validate(net, None)
+"""
+    index = index_source(source, "train.py")
+    summary = index.function("validate")
+    assert summary is not None
+    assert summary.sets_mode == {"model": "eval"}
+    assert [site.arg_modes for site in index.sites_for("validate", "train.py")] == [
+        {0: "train"},
+        {0: "eval"},
+    ]
+
+
+def test_eval_names() -> None:
+    assert is_eval_name("validate_epoch")
+    assert is_eval_name("run_inference")
+    assert not is_eval_name("train_and_evaluate")
+    assert not is_eval_name("test_forward_shape")  # a pytest test, not an evaluation
+
+
+def _facts_at_marker(source: str, key: str) -> tuple[set[Mode], set[bool]]:
+    """Modes of `key` at the call `marker()` in `source`."""
+    module = cst.parse_module(source)
+    ctx = FileContext("example.py", decode(source.encode()), module, FileSettings(frozenset()))
+    found: list[tuple[set[Mode], set[bool]]] = []
+
+    class _Walk(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            ctx.ancestors.append(node)
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+                if node.func.value == "marker":
+                    facts = ctx.modes.facts(key, node)
+                    found.append(({f.mode for f in facts}, {f.loop is not None for f in facts}))
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            ctx.ancestors.pop()
+
+    module.visit(_Walk())
+    assert len(found) == 1
+    return found[0]
+
+
+def test_construction_is_training_and_chained_eval_is_eval() -> None:
+    source = NETS + "net = Net()\nmarker()\nother = Net().cuda().eval()\n"
+    assert _facts_at_marker(source, "net")[0] == {Mode.TRAIN}
+    source = NETS + "net = Net().to('cuda').eval()\nmarker()\n"
+    assert _facts_at_marker(source, "net")[0] == {Mode.EVAL}
+
+
+def test_train_false_and_branches() -> None:
+    source = NETS + "net = Net()\nnet.train(False)\nmarker()\n"
+    assert _facts_at_marker(source, "net")[0] == {Mode.EVAL}
+    source = NETS + "net = Net()\nif flag:\n    net.eval()\nmarker()\n"
+    assert _facts_at_marker(source, "net")[0] == {Mode.EVAL, Mode.TRAIN}
+
+
+def test_eval_at_the_end_of_a_loop_reaches_its_start_through_the_back_edge() -> None:
+    source = NETS + (
+        "net = Net()\nnet.train()\nfor epoch in range(3):\n    marker()\n    net.eval()\n"
+    )
+    modes, carried = _facts_at_marker(source, "net")
+    assert modes == {Mode.TRAIN, Mode.EVAL}
+    assert carried == {False, True}
+
+
+def test_wrapper_module_eval_sets_the_wrapper() -> None:
+    source = NETS + (
+        "net = Net()\nddp = torch.nn.parallel.DistributedDataParallel(net)\n"
+        "ddp.module.eval()\nmarker()\n"
+    )
+    assert _facts_at_marker(source, "ddp")[0] == {Mode.EVAL}
+    assert _facts_at_marker(source, "net")[0] == {Mode.EVAL}
+
+
+def test_helper_summaries_set_the_argument_mode() -> None:
+    source = NETS + ("def freeze(m):\n    m.eval()\n\nnet = Net()\nfreeze(net)\nmarker()\n")
+    assert _facts_at_marker(source, "net")[0] == {Mode.EVAL}
+
+
+def test_unknown_function_receiving_the_model_makes_the_mode_unknown() -> None:
+    source = NETS + "from helpers import prepare\nnet = Net()\nprepare(net)\nmarker()\n"
+    assert _facts_at_marker(source, "net")[0] == {Mode.UNKNOWN}
+
+
+def test_from_pretrained_starts_in_eval() -> None:
+    source = "from transformers import AutoModel\nm = AutoModel.from_pretrained('x')\nmarker()\n"
+    assert _facts_at_marker(source, "m")[0] == {Mode.EVAL}
