@@ -97,10 +97,10 @@ def _facts_at_marker(source: str, key: str) -> tuple[set[Mode], set[bool]]:
     class _Walk(cst.CSTVisitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
             ctx.ancestors.append(node)
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-                if node.func.value == "marker":
-                    facts = ctx.modes.facts(key, node)
-                    found.append(({f.mode for f in facts}, {f.loop is not None for f in facts}))
+            func = node.func if isinstance(node, cst.Call) else None
+            if isinstance(func, cst.Name) and func.value == "marker":
+                facts = ctx.modes.facts(key, node)
+                found.append(({f.mode for f in facts}, {f.loop is not None for f in facts}))
             return True
 
         def on_leave(self, original_node: cst.CSTNode) -> None:

@@ -11,10 +11,6 @@ from bnlint.analysis.names import NameResolver
 from bnlint.source import SourceText
 
 if TYPE_CHECKING:
-    from bnlint.analysis.intent import Intent
-    from bnlint.analysis.models import ModelIndex
-    from bnlint.analysis.modes import ModeFlow
-    from bnlint.analysis.project import ProjectIndex
     from bnlint.analysis.batch_size import BatchSizes
     from bnlint.analysis.intent import Intent
     from bnlint.analysis.loaders import TrainingSetup
@@ -69,39 +65,6 @@ class FileContext:
         from bnlint.analysis.loaders import TrainingSetup
 
         return TrainingSetup(self, self.batch_sizes)
-
-    @cached_property
-    def project_index(self) -> ProjectIndex:
-        """The run's project index, or this file's own when the run built none."""
-        from bnlint.analysis.project import ProjectIndex, index_source
-
-        if isinstance(self.project, ProjectIndex) and self.filename in self.project.filenames:
-            return self.project
-        own = index_source(self.source.text, self.filename)
-        if isinstance(self.project, ProjectIndex):
-            own.merge(self.project)
-        return own
-
-    @cached_property
-    def models(self) -> ModelIndex:
-        """Which expressions are models and whether they hold BatchNorm/Dropout."""
-        from bnlint.analysis.models import ModelIndex
-
-        return ModelIndex(self)
-
-    @cached_property
-    def intent(self) -> Intent:
-        """Whether code evaluates, trains, exports, or is run by a framework."""
-        from bnlint.analysis.intent import Intent
-
-        return Intent(self)
-
-    @cached_property
-    def modes(self) -> ModeFlow:
-        """The train/eval mode of each model along control flow."""
-        from bnlint.analysis.modes import ModeFlow
-
-        return ModeFlow(self)
 
     @cached_property
     def project_index(self) -> ProjectIndex:
