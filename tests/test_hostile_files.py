@@ -179,7 +179,8 @@ def test_recursion_inside_a_rule_is_a_notice_not_a_crash(monkeypatch: pytest.Mon
     result = _lint(TRAINING.encode())
     assert result.error is None
     assert result.findings == []
-    assert result.notice is not None and "nested too deeply" in result.notice
+    assert result.notice is not None
+    assert "nested too deeply" in result.notice
 
 
 # --- size and shape ----------------------------------------------------------------------
@@ -208,7 +209,8 @@ def _big_source(target_bytes: int) -> tuple[str, int]:
 def test_large_file_is_linted_to_its_last_line() -> None:
     text, last_row = _big_source(300_000)
     result = _lint(text.encode())
-    assert result.error is None and result.notice is None
+    assert result.error is None
+    assert result.notice is None
     rows = [f.span.start.row for f in result.findings if f.code == "BN401"]
     assert len(rows) == text.count("momentum=0.9")
     assert max(rows) == last_row
@@ -244,7 +246,8 @@ def test_minified_one_line_program_is_linted() -> None:
     ]
     text = ";".join(statements) + "\n"
     result = _lint(text.encode())
-    assert result.error is None and result.notice is None
+    assert result.error is None
+    assert result.notice is None
     findings = [f for f in result.findings if f.code == "BN401"]
     assert [f.span.start.row for f in findings] == [1, 1]
     # Columns count characters along the one long line.
@@ -254,7 +257,7 @@ def test_minified_one_line_program_is_linted() -> None:
 def test_empty_and_blank_files_are_clean() -> None:
     for data in (b"", b"\n", b"\r\n", b"   \n\t\n", b"# only a comment", b"\xef\xbb\xbf"):
         result = _lint(data)
-        assert result.findings == [] and result.error is None and result.notice is None, data
+        assert (result.findings, result.error, result.notice) == ([], None, None), data
 
 
 # --- bytes and encodings -----------------------------------------------------------------
@@ -405,7 +408,8 @@ def test_unreadable_file_with_bn001_ignored_is_still_a_message(
     code, findings, stderr = _json_run(project, "--ignore", "BN001", ".")
     assert code == 1
     assert _by_file(findings) == {"neighbour.py": ["BN401"]}
-    assert "secret.py" in stderr and "Permission denied" in stderr
+    assert "secret.py" in stderr
+    assert "Permission denied" in stderr
 
 
 @pytest.mark.skipif(

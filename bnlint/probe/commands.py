@@ -77,6 +77,8 @@ def run(
     """
     from bnlint.probe.script import run_script, when_torch_imported
 
+    # The script may change directory: --output names a file from where bnlint started.
+    output = os.path.abspath(output) if output else None
     enabled = _enabled(select, ignore)
     minimum = min_batch_size or _configured_min_batch(Path(script))
     monitors: list[Any] = []

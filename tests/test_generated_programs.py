@@ -1,0 +1,356 @@
+"""Property tests: generated programs and mutated fixtures never break bnlint.
+
+Three sources of input: hypothesmith's syntactically valid Python (from the grammar), a
+small grammar of ML-code fragments (models, modes, loops, loaders: what the rules read),
+and mutations of the fixtures (lines deleted, swapped, duplicated; files truncated). For
+each, with every registered rule: no exception escapes, findings lie inside the file,
+every report format renders and the JSON parses, and fixing valid code keeps it valid.
+
+CI runs a few dozen examples per property; for thousands, outside CI:
+    BNLINT_FUZZ_EXAMPLES=5000 pytest tests/test_generated_programs.py
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+
+import hypothesmith
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bnlint.config import FileSettings
+from bnlint.registry import all_rules
+from bnlint.report import FORMATS, RunReport, render
+from bnlint.runner import FileResult, LintOptions, lint_bytes
+from bnlint.source import SourceText
+
+from .conftest import FIXTURES
+
+_EXAMPLES = int(os.environ.get("BNLINT_FUZZ_EXAMPLES", "0"))
+_FUZZ = settings(
+    max_examples=_EXAMPLES or 40,
+    deadline=None,
+    derandomize=not _EXAMPLES,  # CI sees the same examples every run; long runs explore
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+EVERY_RULE = FileSettings(
+    enabled=frozenset(code for code, rule in all_rules().items() if not rule.runtime_only)
+)
+RULES = {code: (rule.name, rule.summary(), rule.severity) for code, rule in all_rules().items()}
+FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*.py") if "fixed" not in p.name)
+
+
+def _check(
+    data: bytes, filename: str = "generated.py", *, prefilter: bool = True, fix: bool = False
+) -> FileResult:
+    """Lint with every rule and check everything a user of the result relies on."""
+    result = lint_bytes(
+        data, filename, EVERY_RULE, LintOptions(fix=fix, unsafe_fixes=fix, prefilter=prefilter)
+    )
+    assert result.error is None, result.error
+    source = result.source
+    for finding in result.findings:
+        assert finding.filename == filename
+        text = result.cell_sources.get(finding.cell) if finding.cell is not None else source
+        if text is None:  # undecodable files: BN001 at the bad byte, no text to check against
+            assert finding.code == "BN001"
+            continue
+        for where in (finding.span.start, finding.span.end):
+            assert 1 <= where.row <= max(text.line_count, 1) + 1, (finding, where)
+            assert 1 <= where.column <= len(text.line(where.row)) + 1, (finding, where)
+        assert finding.span.start <= finding.span.end
+    sources = {filename: source} if source is not None else {}
+    cells = {(filename, number): cell for number, cell in result.cell_sources.items()}
+    for format_name in FORMATS:
+        out = render(
+            format_name, RunReport(result.findings, sources, 1, rules=RULES, cell_sources=cells)
+        )
+        if format_name in ("json", "sarif", "gitlab"):
+            json.loads(out)
+    return result
+
+
+def _valid(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _fix_keeps_valid_code_valid(text: str) -> None:
+    if not _valid(text):
+        return
+    result = _check(text.encode("utf-8"), fix=True)
+    if result.fixed_text is not None:
+        assert _valid(result.fixed_text), result.fixed_text
+        # Fixing converges: fixing the fixed text once more changes nothing fixable.
+        again = _check(result.fixed_text.encode("utf-8"), fix=True)
+        assert (
+            again.fixed_text is None
+            or again.fixed_text == result.fixed_text
+            or _valid(again.fixed_text)
+        )
+
+
+# --- hypothesmith: any valid Python ------------------------------------------------------
+
+
+@_FUZZ
+@given(hypothesmith.from_grammar())
+def test_any_valid_python_is_linted_without_error(code: str) -> None:
+    _check(code.encode("utf-8"), prefilter=False)
+
+
+@_FUZZ
+@given(hypothesmith.from_node())
+def test_any_libcst_module_is_linted_without_error(code: str) -> None:
+    _check(code.encode("utf-8"), prefilter=False)
+    _fix_keeps_valid_code_valid(code)
+
+
+# --- a grammar of ML-code fragments ------------------------------------------------------
+
+_NAMES = st.sampled_from(
+    ["model", "net", "self.model", "teacher", "ema", "backbone", "m", "models[0]"]
+)
+_NORMS = st.sampled_from(
+    [
+        "nn.BatchNorm2d({c})",
+        "nn.BatchNorm1d({c}, momentum=0.9)",
+        "nn.BatchNorm2d({c}, eps=1e-3, momentum=0.99)",
+        "torch.nn.BatchNorm3d({c}, affine=False)",
+        "nn.SyncBatchNorm({c})",
+        "nn.GroupNorm(8, {c})",
+        "nn.LayerNorm({c})",
+        "nn.InstanceNorm2d({c})",
+        "nn.Dropout(0.5)",
+        "nn.Dropout2d(p=0.2)",
+        "BatchNorm2d({c}, track_running_stats=False)",
+        "partial(nn.BatchNorm2d, momentum=0.9)",
+    ]
+)
+_LAYERS = st.sampled_from(
+    [
+        "nn.Conv2d({c}, {c}, 3, padding=1)",
+        "nn.Conv2d({c}, {c}, 3, bias=False)",
+        "nn.Linear({c}, {c})",
+        "nn.ReLU(inplace=True)",
+        "nn.Identity()",
+        "nn.ConvTranspose2d({c}, {c}, 4, 2, 1)",
+    ]
+)
+
+
+@st.composite
+def _model_expr(draw: st.DrawFn) -> str:
+    channels = draw(st.sampled_from(["3", "16", "64", "c", "2 * c", "self.width"]))
+    parts = draw(st.lists(st.one_of(_NORMS, _LAYERS), min_size=0, max_size=5))
+    kind = draw(st.sampled_from(["seq", "factory", "class", "call"]))
+    if kind == "seq":
+        return "nn.Sequential(" + ", ".join(p.format(c=channels) for p in parts) + ")"
+    if kind == "factory":
+        return draw(
+            st.sampled_from(
+                [
+                    "torchvision.models.resnet18(weights=None)",
+                    "timm.create_model('resnet50')",
+                    "AutoModel.from_pretrained(path)",
+                    "torch.load(path)",
+                    "copy.deepcopy(model)",
+                ]
+            )
+        )
+    if kind == "class":
+        return draw(st.sampled_from(["Net()", "Net(c)", "ResNet(num_classes=10)"]))
+    return (parts[0] if parts else "nn.Identity()").format(c=channels)
+
+
+_SIMPLE = st.sampled_from(
+    [
+        "{m}.eval()",
+        "{m}.train()",
+        "{m}.train(False)",
+        "{m}.train(mode=True)",
+        "{m}.eval",
+        "{m}.requires_grad_(False)",
+        "out = {m}(x)",
+        "loss = criterion({m}(images), labels)",
+        "loss.backward()",
+        "optimizer.step()",
+        "optimizer.zero_grad()",
+        "torch.onnx.export({m}, x, 'model.onnx')",
+        "traced = torch.jit.trace({m}, x)",
+        "torch.save({m}.state_dict(), path)",
+        "{m}.load_state_dict(torch.load(path))",
+        "for p in {m}.parameters(): p.requires_grad = False",
+        "{m} = {m}.to(device)",
+        "{m}.apply(set_bn_eval)",
+        "return {m}(x)",
+        "yield {m}(x)",
+        "pass",
+        "x = x.view(1, -1)",
+        "preds = {m}(x[None])",
+        "print({m}.training)",
+    ]
+)
+_BLOCKS = st.sampled_from(
+    [
+        "with torch.no_grad():",
+        "with torch.inference_mode():",
+        "for images, labels in loader:",
+        "for epoch in range(epochs):",
+        "for batch in DataLoader(ds, batch_size={b}, drop_last=False):",
+        "while step < total:",
+        "if args.evaluate:",
+        "else:",
+        "try:",
+        "def validate({m}, loader):",
+        "def train_one_epoch({m}, loader, optimizer):",
+        "async def serve(request):",
+        "class Net(nn.Module):",
+        "def forward(self, x):",
+        "@torch.no_grad()\ndef predict(x):",
+        "lambda_block = lambda m: m.eval()\nif True:",
+    ]
+)
+_HEADERS = (
+    "import copy\nimport torch\nimport torch.nn as nn\nimport torchvision\nimport timm\n"
+    "from functools import partial\nfrom torch.nn import BatchNorm2d\n"
+    "from torch.utils.data import DataLoader\nfrom transformers import AutoModel\n"
+)
+
+
+@st.composite
+def ml_programs(draw: st.DrawFn, depth: int = 0) -> str:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 6))):
+        name = draw(_NAMES)
+        choice = draw(st.integers(0, 9))
+        if choice < 3:
+            lines.append(f"{name} = {draw(_model_expr())}")
+        elif choice < 7 or depth >= 3:
+            lines.append(draw(_SIMPLE).format(m=name))
+        else:
+            header = draw(_BLOCKS).format(
+                m=name, b=draw(st.sampled_from(["1", "2", "32", "args.bs"]))
+            )
+            body = draw(ml_programs(depth + 1))
+            lines.append(header)
+            lines.extend("    " + line for line in body.splitlines())
+    return "\n".join(lines)
+
+
+def _repair(text: str) -> str:
+    """Blocks that need a partner (`else:`, `try:`) become `if flag:`, so the program compiles."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped in ("else:", "try:"):
+            line = line[: len(line) - len(stripped)] + "if flag:"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+@_FUZZ
+@given(ml_programs(), st.booleans())
+def test_generated_training_code_is_linted_without_error(body: str, prefilter: bool) -> None:
+    text = _HEADERS + _repair(body)
+    _check(text.encode("utf-8"), prefilter=prefilter)
+    _fix_keeps_valid_code_valid(text)
+
+
+@_FUZZ
+@given(st.lists(ml_programs(), min_size=1, max_size=4))
+def test_generated_notebooks_are_linted_without_error(cells: list[str]) -> None:
+    sources = [_HEADERS] + [_repair(cell) for cell in cells]
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": source.splitlines(keepends=True),
+                "outputs": [],
+                "execution_count": None,
+            }
+            for source in sources
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    _check(json.dumps(notebook).encode("utf-8"), "generated.ipynb")
+
+
+# --- mutations of the fixtures -----------------------------------------------------------
+
+
+@st.composite
+def mutated_fixtures(draw: st.DrawFn) -> tuple[str, bytes]:
+    path: Path = draw(st.sampled_from(FIXTURE_FILES))
+    data = path.read_bytes()
+    lines = data.splitlines(keepends=True) or [b""]
+    mutation = draw(
+        st.sampled_from(["delete", "swap", "duplicate", "truncate", "dedent", "splice", "bytes"])
+    )
+    i = draw(st.integers(0, len(lines) - 1))
+    j = draw(st.integers(0, len(lines) - 1))
+    if mutation == "delete":
+        count = draw(st.integers(1, 5))
+        del lines[i : i + count]
+    elif mutation == "swap":
+        lines[i], lines[j] = lines[j], lines[i]
+    elif mutation == "duplicate":
+        lines.insert(j, lines[i])
+    elif mutation == "dedent":
+        lines[i] = lines[i].lstrip(b" ")
+    elif mutation == "splice":
+        other = draw(st.sampled_from(FIXTURE_FILES)).read_bytes().splitlines(keepends=True)
+        lines[i:i] = other[: draw(st.integers(0, len(other)))]
+    joined = b"".join(lines)
+    if mutation == "truncate":
+        joined = joined[: draw(st.integers(0, len(joined)))]
+    elif mutation == "bytes":
+        at = draw(st.integers(0, len(joined)))
+        joined = joined[:at] + draw(st.binary(min_size=1, max_size=4)) + joined[at:]
+    return f"{mutation}:{path.relative_to(FIXTURES)}", joined
+
+
+@_FUZZ
+@given(mutated_fixtures(), st.booleans())
+def test_mutated_fixtures_are_linted_without_error(
+    mutated: tuple[str, bytes], prefilter: bool
+) -> None:
+    _, data = mutated
+    _check(data, prefilter=prefilter)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    _fix_keeps_valid_code_valid(text)
+
+
+def test_every_fixture_is_mutated_from() -> None:
+    assert len(FIXTURE_FILES) >= 4
+
+
+def test_a_decoded_source_text_round_trips() -> None:
+    # The position checks above rely on SourceText's own line index.
+    text = SourceText("a\r\nb\rc\n")
+    assert [text.line(row) for row in (1, 2, 3)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES[:3], ids=lambda p: p.name)
+def test_truncating_a_fixture_at_every_line_never_fails(path: Path) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    for end in range(len(lines) + 1):
+        _check(b"".join(lines[:end]), prefilter=False)
