@@ -55,6 +55,8 @@ class Fact:
     loop: int | None = None
     # True for the "no caller in view" assumption about a parameter.
     assumed: bool = False
+    # For an explicit `.train()`: id() of the `with` blocks and the function around it.
+    inside: tuple[int, ...] = ()
 
 
 Facts = frozenset[Fact]
@@ -111,7 +113,9 @@ def _tag(state: State | None, loop: int) -> State | None:
         return None
     return {
         key: frozenset(
-            f if f.loop is not None or f.mode is Mode.UNKNOWN else Fact(f.mode, f.reason, loop)
+            f
+            if f.loop is not None or f.mode is Mode.UNKNOWN
+            else Fact(f.mode, f.reason, loop, f.assumed, f.inside)
             for f in facts
         )
         for key, facts in state.items()
@@ -164,6 +168,7 @@ class ModeFlow:
         self._scope: cst.FunctionDef | cst.Module = ctx.module
         self._scope_aliases: dict[int, dict[str, set[str]]] = {}
         self._module_end: State = {}
+        self._withs: list[int] = []
 
     # -- public questions -------------------------------------------------------------
 
@@ -346,7 +351,11 @@ class ModeFlow:
                 state = self._effects(_calls(item.item), state)
                 if item.asname is not None:
                     state = self._kill_target(item.asname.name, state)
-            return self._suite(node.body, state)
+            self._withs.append(id(node))
+            try:
+                return self._suite(node.body, state)
+            finally:
+                self._withs.pop()
         if isinstance(node, cst.Try | cst.TryStar):
             body = self._suite(node.body, state)
             outs = []
@@ -434,7 +443,8 @@ class ModeFlow:
             if method in ("eval", "train") and receiver is not None:
                 mode = _mode_of(call)
                 text = f"`{self.ctx.code_for(call)}`"
-                return self._set(receiver, frozenset({Fact(mode, text)}), state)
+                inside = (*self._withs, id(self._scope)) if mode is Mode.TRAIN else ()
+                return self._set(receiver, frozenset({Fact(mode, text, inside=inside)}), state)
             if method == "apply" and receiver is not None and call.args:
                 fn = dotted_name(call.args[0].value)
                 summary = self.ctx.project_index.function(fn.rpartition(".")[2]) if fn else None
@@ -585,7 +595,7 @@ class ModeFlow:
                 facts = None if other is None else self._lookup(other, state)
                 if facts is None:
                     return None
-                return frozenset(Fact(f.mode, f.reason, f.loop, f.assumed) for f in facts)
+                return facts
         if isinstance(func, cst.Attribute) and func.attr.value == torch_api.FROM_PRETRAINED:
             return frozenset({Fact(Mode.EVAL, "`from_pretrained` returns it in eval mode")})
         scope = self._scope

@@ -105,6 +105,16 @@ class MissingEval(Rule):
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
 
+    def _deliberate(self, inside: tuple[int, ...], purpose: Purpose) -> bool:
+        """A `.train()` written inside the evaluation context itself (Monte-Carlo dropout,
+        a test of training-mode behaviour) is on purpose."""
+        if purpose.node is not None:
+            return id(purpose.node) in inside
+        function = next(
+            (n for n in reversed(self.ctx.ancestors) if isinstance(n, cst.FunctionDef)), None
+        )
+        return function is not None and id(function) in inside
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _NOT_FORWARD:
@@ -127,6 +137,8 @@ class MissingEval(Rule):
         if fact is None:
             return
         if fact.assumed and not purpose.context.startswith(("under", "in `")):
+            return
+        if fact.inside and self._deliberate(fact.inside, purpose):
             return
         anchor = purpose.node or _statement_for_insert(ctx, node)
         fix = None
