@@ -24,7 +24,9 @@ def check_source(
     >>> check_source("model.eval\\n")[0].code
     'BN105'
     """
-    overrides = CliOverrides(select=list(select) if select is not None else None, ignore=list(ignore))
+    overrides = CliOverrides(
+        select=list(select) if select is not None else None, ignore=list(ignore)
+    )
     settings = ConfigResolver(overrides, None).settings_for(Path.cwd() / "__init__.py")
     file_settings = settings.for_file(None)
     if min_batch_size is not None:
@@ -34,7 +36,9 @@ def check_source(
     return lint_bytes(source.encode("utf-8"), filename, file_settings).findings
 
 
-def check_paths(paths: Iterable[str | Path], *, select: Iterable[str] | None = None) -> list[Finding]:
+def check_paths(
+    paths: Iterable[str | Path], *, select: Iterable[str] | None = None
+) -> list[Finding]:
     """Lint files and directories as `bnlint check` would (config files included)."""
     resolver = ConfigResolver(CliOverrides(select=list(select) if select is not None else None))
     findings: list[Finding] = []

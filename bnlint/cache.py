@@ -41,7 +41,10 @@ def _stable(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_stable(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
-        return [type(value).__name__, *((name, _stable(getattr(value, name))) for name in value.__dataclass_fields__)]
+        return [
+            type(value).__name__,
+            *((name, _stable(getattr(value, name))) for name in value.__dataclass_fields__),
+        ]
     return value
 
 

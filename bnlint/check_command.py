@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from bnlint import __version__
-from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
 from bnlint.cache import Cache, settings_key
+from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
 from bnlint.config import CliOverrides, ConfigError, ConfigResolver
 from bnlint.discovery import Discovered, MissingPath, discover
 from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
@@ -53,7 +53,9 @@ def run_check(
     **_: Any,
 ) -> ExitStatus:
     overrides = CliOverrides(
-        select=_codes(select), extend_select=_codes(extend_select) or [], ignore=_codes(ignore) or []
+        select=_codes(select),
+        extend_select=_codes(extend_select) or [],
+        ignore=_codes(ignore) or [],
     )
     try:
         resolver = ConfigResolver(overrides, Path(config_file) if config_file else None)
@@ -76,8 +78,10 @@ def run_check(
             caches: dict[str, Cache | None] = {}
             jobs_list = []
             workers = jobs or default_workers()
-            all_settings = [resolver.settings_for(item.path).for_file(item.path) for item in discovered]
-            project = _project(discovered, all_settings, workers)
+            all_settings = [
+                resolver.settings_for(item.path).for_file(item.path) for item in discovered
+            ]
+            project = _project(discovered, all_settings, workers, no_cache)
             for item, settings in zip(discovered, all_settings, strict=True):
                 # Findings of the mode rules also depend on the other files (the project index).
                 key = settings_key(settings, options, _project_digest(project))
@@ -117,7 +121,9 @@ def run_check(
     elif diff:
         for result in results:
             if result.fixed_text is not None and result.source is not None:
-                before = originals[result.filename][1].decode(result.source.encoding, errors="replace")
+                before = originals[result.filename][1].decode(
+                    result.source.encoding, errors="replace"
+                )
                 before = before.removeprefix("\ufeff")
                 sys.stdout.write(unified_diff(result.filename, before, result.fixed_text))
                 pending_diff = True
@@ -141,7 +147,9 @@ def run_check(
 
         findings = mark_confirmed(findings, Path(probe_report))
     if diff:
-        return _exit(ExitStatus.FINDINGS if pending_diff and not exit_zero else ExitStatus.CLEAN, had_error)
+        return _exit(
+            ExitStatus.FINDINGS if pending_diff and not exit_zero else ExitStatus.CLEAN, had_error
+        )
 
     rules = all_rules()
     report = RunReport(
@@ -176,12 +184,21 @@ def run_check(
 
 # Rules whose analyses read the cross-file project index (classes, function summaries).
 _PROJECT_RULES = frozenset({"BN101", "BN102", "BN103", "BN104"})
+# The cache folder of per-file project-index summaries (beside the settings-keyed ones).
+_INDEX_CACHE = "project-index"
 
 
-def _project(discovered: list[Discovered], settings: list[Any], workers: int) -> object:
+def _project(
+    discovered: list[Discovered], settings: list[Any], workers: int, no_cache: bool
+) -> object:
     if len(discovered) < 2 or not any(s.enabled & _PROJECT_RULES for s in settings):
         return None
-    return build_project([(item.path, item.display) for item in discovered], workers)
+    summaries = None if no_cache else Cache.open(Path.cwd(), _INDEX_CACHE)
+    return build_project(
+        [(item.path, item.display) for item in discovered],
+        workers,
+        summaries.folder if summaries is not None else None,
+    )
 
 
 def _project_digest(project: object) -> str:
@@ -204,7 +221,9 @@ def _lint_stdin(
     return lint_bytes(data, name, settings, options), original
 
 
-def _originals(discovered: list[Discovered], results: list[FileResult]) -> dict[str, tuple[Path, bytes]]:
+def _originals(
+    discovered: list[Discovered], results: list[FileResult]
+) -> dict[str, tuple[Path, bytes]]:
     by_name = {item.display: item.path for item in discovered}
     originals: dict[str, tuple[Path, bytes]] = {}
     stdin_text = ""

@@ -7,7 +7,6 @@ import importlib
 import os
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import click
@@ -44,7 +43,9 @@ class _DefaultCheckGroup(click.Group):
         return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.list_commands(ctx) and args[0] not in ("--help", "-h", "--version")):
+        if not args or (
+            args[0] not in self.list_commands(ctx) and args[0] not in ("--help", "-h", "--version")
+        ):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -88,12 +89,18 @@ def main() -> None:
 @click.option("--diff", is_flag=True, help="Print the fixes as a diff instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: cores).")
 @click.option("--stdin-filename", help="The path to show (and configure) for `-`.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
-@click.option("--probe-report", type=click.Path(exists=True, dir_okay=False), help="A JSON report of `bnlint run`: mark matching findings as confirmed.")
+@click.option(
+    "--probe-report",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A JSON report of `bnlint run`: mark matching findings as confirmed.",
+)
 def check(**options: Any) -> None:
     """Lint files and directories (.py, .pyi, .ipynb); `-` reads standard input."""
     from bnlint.check_command import run_check
@@ -120,8 +127,12 @@ def rule(code: str | None) -> None:
 
 def statistics_table(findings: list[Any]) -> str:
     # `[*]` only where plain `--fix` applies, as in the concise format.
-    counts = Counter((f.code, f.name, f.fix is not None and f.fix.applicability.value == "safe") for f in findings)
+    counts = Counter(
+        (f.code, f.name, f.fix is not None and f.fix.applicability.value == "safe")
+        for f in findings
+    )
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
     return "".join(
-        f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n" for (code, name, fixable), count in rows
+        f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n"
+        for (code, name, fixable), count in rows
     )

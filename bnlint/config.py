@@ -176,7 +176,9 @@ def settings_from_table(table: dict[str, Any], root: Path, path: Path | None) ->
                 raise ConfigError("`min-batch-size` must be a positive integer")
             settings.min_batch_size = value
         elif key.upper() in rules and isinstance(value, dict):
-            settings.rule_options[key.upper()] = _rule_options(key, rules[key.upper()].options, value)
+            settings.rule_options[key.upper()] = _rule_options(
+                key, rules[key.upper()].options, value
+            )
         else:
             raise ConfigError(f"unknown configuration key `{key}`")
     return settings

@@ -106,7 +106,13 @@ class Finding:
         return RULES_URL.format(code=self.code)
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
-        return (self.filename, self.cell or 0, self.span.start.row, self.span.start.column, self.code)
+        return (
+            self.filename,
+            self.cell or 0,
+            self.span.start.row,
+            self.span.start.column,
+            self.code,
+        )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

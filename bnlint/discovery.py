@@ -124,7 +124,9 @@ def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discove
                 child = here / name
                 if name in DEFAULT_EXCLUDED_DIRS or name.endswith(".egg-info"):
                     continue
-                if gitignores.ignored(top / child.relative_to(root), True, top) or settings.is_excluded(child):
+                if gitignores.ignored(
+                    top / child.relative_to(root), True, top
+                ) or settings.is_excluded(child):
                     continue
                 kept.append(name)
             subdirs[:] = kept
@@ -132,7 +134,9 @@ def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discove
                 if not name.endswith(LINTED_SUFFIXES):
                     continue
                 path = here / name
-                if gitignores.ignored(top / path.relative_to(root), False, top) or settings.is_excluded(path):
+                if gitignores.ignored(
+                    top / path.relative_to(root), False, top
+                ) or settings.is_excluded(path):
                     continue
                 key = _resolve(path)
                 if key in seen:

@@ -27,9 +27,19 @@ def rule_document(code: str) -> str:
 def list_rules_table() -> str:
     rows = [("code", "name", "severity", "fix", "default")]
     for code, rule in all_rules().items():
-        rows.append((code, rule.name, rule.severity.value, rule.fixable.value, "on" if rule.default_enabled else "off"))
+        rows.append(
+            (
+                code,
+                rule.name,
+                rule.severity.value,
+                rule.fixable.value,
+                "on" if rule.default_enabled else "off",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+    )
 
 
 _FIX_WORDS = {"never": "none", "sometimes": "sometimes", "always": "always"}
@@ -56,5 +66,7 @@ def readme_rules_table() -> str:
     for code, rule in all_rules().items():
         fix = _FIX_WORDS[rule.fixable.value]
         severity = rule.severity.value + ("" if rule.default_enabled else ", off by default")
-        lines.append(f"| [{code}](rules/{code}.md) | {rule.name} | {severity} | {fix} | {rule.summary()} |")
+        lines.append(
+            f"| [{code}](rules/{code}.md) | {rule.name} | {severity} | {fix} | {rule.summary()} |"
+        )
     return "\n".join(lines)

@@ -31,7 +31,9 @@ def write_atomic(path: Path, data: bytes, expected_digest: str | None = None) ->
     if expected_digest is not None and digest(path.read_bytes()) != expected_digest:
         raise ConcurrentModification(str(path))
     mode = stat.S_IMODE(path.stat().st_mode)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".bnlint")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".bnlint"
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from bnlint.analysis.context import FileContext
+from bnlint.analysis.walk import visit as visit_tree
 from bnlint.cache import Cache
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Edit, Finding, Fix, Position, Severity, Span, position_from_cst
@@ -57,6 +58,7 @@ class _Dispatcher(cst.CSTVisitor):
     def __init__(self, ctx: FileContext, rules: Sequence[Rule]) -> None:
         super().__init__()
         self._ctx = ctx
+        self._ancestors = ctx.ancestors
         self._visit: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
         self._leave: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
         for rule in rules:
@@ -65,20 +67,33 @@ class _Dispatcher(cst.CSTVisitor):
                     self._visit.setdefault(attribute[6:], []).append(getattr(rule, attribute))
                 elif attribute.startswith("leave_"):
                     self._leave.setdefault(attribute[6:], []).append(getattr(rule, attribute))
+        # Imports feed name resolution before any rule sees a later use of the name.
+        for kind in ("Import", "ImportFrom"):
+            self._visit.setdefault(kind, []).insert(0, self._import)
+        self._visit_by_type: dict[type, list[Callable[[cst.CSTNode], object]]] = {}
+        self._leave_by_type: dict[type, list[Callable[[cst.CSTNode], object]]] = {}
+
+    def _import(self, node: cst.CSTNode) -> None:
+        self._ctx.names.add_import(cast(cst.Import | cst.ImportFrom, node))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        self._ctx.ancestors.append(node)
-        kind = type(node).__name__
-        if isinstance(node, cst.Import | cst.ImportFrom):
-            self._ctx.names.add_import(node)
-        for handler in self._visit.get(kind, ()):
+        self._ancestors.append(node)
+        kind = type(node)
+        handlers = self._visit_by_type.get(kind)
+        if handlers is None:
+            handlers = self._visit_by_type[kind] = self._visit.get(kind.__name__, [])
+        for handler in handlers:
             handler(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        for handler in self._leave.get(type(original_node).__name__, ()):
+        kind = type(original_node)
+        handlers = self._leave_by_type.get(kind)
+        if handlers is None:
+            handlers = self._leave_by_type[kind] = self._leave.get(kind.__name__, [])
+        for handler in handlers:
             handler(original_node)
-        self._ctx.ancestors.pop()
+        self._ancestors.pop()
 
 
 # Real code nests a few dozen ast nodes deep; up to this depth libcst's recursive walk and
@@ -178,11 +193,13 @@ class _Linter:
         ctx = FileContext(self.filename, source, module, self.settings, self.project)
         rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
         try:
-            module.visit(_Dispatcher(ctx, rules))
+            visit_tree(module, _Dispatcher(ctx, rules))
             if not ctx.reports:
                 return [], None
             positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-            return [self._finding(report, positions, module, source) for report in ctx.reports], None
+            return [
+                self._finding(report, positions, module, source) for report in ctx.reports
+            ], None
         except RecursionError:
             # Deep enough for a rule's or libcst's recursion: half a walk's findings
             # would be arbitrary, so none.
@@ -290,7 +307,7 @@ def _applicable(findings: Sequence[Finding], unsafe: bool) -> list[Edit]:
 
 
 def _overlaps(a: Span, b: Span) -> bool:
-    return a.start < b.end and b.start < a.end or a.start == b.start
+    return (a.start < b.end and b.start < a.end) or a.start == b.start
 
 
 @dataclass(frozen=True)
@@ -404,11 +421,17 @@ def lint_path(
         if cached is not None:
             findings, notice = cached
             source = _decode_quietly(data) if findings else None
-            cells = notebook_cell_sources(data) if findings and filename.endswith(NOTEBOOK_SUFFIX) else {}
-            return FileResult(filename, findings=findings, source=source, notice=notice, cell_sources=cells)
+            cells = (
+                notebook_cell_sources(data)
+                if findings and filename.endswith(NOTEBOOK_SUFFIX)
+                else {}
+            )
+            return FileResult(
+                filename, findings=findings, source=source, notice=notice, cell_sources=cells
+            )
     try:
         result = lint_bytes(data, filename, settings, options, project)
-    except Exception as error:  # noqa: BLE001  (one file's bug must not stop the run)
+    except Exception as error:
         return FileResult(filename, error=f"internal error while linting {filename}: {error!r}")
     if result.fixed_text is not None:
         result.original = data
@@ -462,24 +485,33 @@ def _run_job(job: Job, options: LintOptions, project: object = None) -> FileResu
     return lint_path(job.path, job.filename, job.settings, options, project, cache=job.cache)
 
 
-def _index_paths(paths: Sequence[tuple[Path, str]]) -> object:
+def _index_paths(paths: Sequence[tuple[Path, str]], summaries: Path | None = None) -> object:
     from bnlint.analysis.project import build_index
 
-    return build_index(paths)
+    return build_index(paths, summaries)
 
 
-def build_project(paths: Sequence[tuple[Path, str]], workers: int) -> object:
-    """The project index over every (path, display name) of the run, built with `ast`."""
-    from bnlint.analysis.project import ProjectIndex
+def build_project(
+    paths: Sequence[tuple[Path, str]], workers: int, summaries: Path | None = None
+) -> object:
+    """The project index over every (path, display name) of the run, built with `ast`.
+
+    `summaries` is a cache folder of per-file summaries: unchanged files are not parsed.
+    """
+    from bnlint.analysis.project import ProjectIndex, cached_summaries
 
     index = ProjectIndex()
+    if summaries is not None:
+        # Reading summaries back is cheaper than starting worker processes.
+        index, missing = cached_summaries(paths, summaries)
+        paths = missing
     if workers <= 1 or len(paths) < 64:
-        index.merge(cast(ProjectIndex, _index_paths(paths)))
+        index.merge(cast(ProjectIndex, _index_paths(paths, summaries)))
         return index
     size = max(16, len(paths) // (workers * 4))
     batches = [paths[start : start + size] for start in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_index_paths, batches):
+        for part in pool.map(_index_paths, batches, [summaries] * len(batches)):
             index.merge(cast(ProjectIndex, part))
     return index
 
@@ -515,7 +547,10 @@ def lint_many(
 
 
 def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    return max(
+        1,
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+    )
 
 
 __all__ = [

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bnlint import __version__
+from bnlint.analysis.project import index_from_json, index_source, index_to_json
 from bnlint.cache import CACHE_DIRECTORY
 from bnlint.cli import main
 from bnlint.config import FileSettings
@@ -39,7 +41,9 @@ def test_file_without_trigger_tokens_is_not_parsed(monkeypatch: pytest.MonkeyPat
 
     calls = []
     original = libcst.parse_module
-    monkeypatch.setattr(libcst, "parse_module", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(
+        libcst, "parse_module", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
     settings = FileSettings(enabled=frozenset({"BN105", "BN401"}))
     lint_bytes(b"def add(a, b):\n    return a + b\n", "plain.py", settings)
     assert calls == []
@@ -79,11 +83,34 @@ def test_warm_cache_returns_the_cold_findings(tmp_path: Path) -> None:
     _write_project(tmp_path, 5)
     cold = _check(tmp_path)
     cache = tmp_path / CACHE_DIRECTORY
-    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (
+        (cache / "CACHEDIR.TAG")
+        .read_text()
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    )
     assert (cache / ".gitignore").read_text() == "*\n"
-    entries = list(cache.rglob("*.json"))
+    summaries = list((cache / __version__ / "project-index").glob("*.json"))
+    entries = [entry for entry in cache.rglob("*.json") if entry not in summaries]
     assert len(entries) == 5
+    assert len(summaries) == 5
     assert _check(tmp_path) == cold
+
+
+def test_corrupt_index_summaries_are_rebuilt(tmp_path: Path) -> None:
+    _write_project(tmp_path, 3)
+    cold = _check(tmp_path)
+    for summary in (tmp_path / CACHE_DIRECTORY / __version__ / "project-index").glob("*.json"):
+        summary.write_text('{"classes": [[1]]}')
+    for entry in (tmp_path / CACHE_DIRECTORY).rglob("*.json"):
+        if entry.parent.name != "project-index":
+            entry.unlink()
+    assert _check(tmp_path) == cold
+
+
+@pytest.mark.parametrize("path", _fixture_files()[::3], ids=lambda p: p.name)
+def test_index_summaries_round_trip(path: Path) -> None:
+    built = index_source(path.read_bytes(), path.name)
+    assert index_from_json(json.loads(json.dumps(index_to_json(built)))) == built
 
 
 def test_cached_findings_keep_code_frames(tmp_path: Path) -> None:

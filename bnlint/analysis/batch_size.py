@@ -21,6 +21,7 @@ from bnlint.analysis import config_files
 from bnlint.analysis.bindings import Binding, BindingIndex, ScopeBindings
 from bnlint.analysis.calls import argument
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -524,7 +525,7 @@ def _returns(function: cst.FunctionDef) -> list[cst.Return]:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return node is function
 
-    function.visit(_Finder())
+    visit_tree(function, _Finder())
     return found
 
 

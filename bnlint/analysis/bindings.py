@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.walk import visit as visit_tree
 
 Scope = cst.Module | cst.FunctionDef | cst.ClassDef | cst.Lambda
 
@@ -64,7 +65,7 @@ class BindingIndex(cst.CSTVisitor):
         self.classes: dict[str, cst.ClassDef] = {}
         self.functions: list[cst.FunctionDef] = []
         self.module = module
-        module.visit(self)
+        visit_tree(module, self)
 
     # Scopes -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.calls import argument, boolean
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -78,6 +79,7 @@ _TRAINER_BASES = frozenset(
     {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer"}
 )
 _TRAINING_TEXT = re.compile(r"\.backward\(|\.step\(")
+_LOADING_TEXT = re.compile(r"\.load_state_dict\(|torch\.load\(")
 
 Loop = cst.For | cst.While
 
@@ -133,6 +135,7 @@ class Intent:
         self._direct_steps: dict[int, bool] = {}
         self._file_trains: bool | None = None
         self._texts: dict[int, str] = {}
+        self._file_loads: bool | None = None
 
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
         ancestors = self.ctx.ancestors
@@ -181,7 +184,7 @@ class Intent:
         cached = self._direct_steps.get(id(node))
         if cached is None:
             finder = _StepFinder(self.ctx, node)
-            node.visit(finder)
+            visit_tree(node, finder)
             cached = finder.found
             self._direct_steps[id(node)] = cached
         return cached
@@ -199,6 +202,12 @@ class Intent:
         if self._file_trains is None:
             self._file_trains = bool(_TRAINING_TEXT.search(self.ctx.source.text))
         return self._file_trains
+
+    def file_loads_weights(self) -> bool:
+        """Whether the file loads weights at all (a text scan): else no checkpoint inference."""
+        if self._file_loads is None:
+            self._file_loads = bool(_LOADING_TEXT.search(self.ctx.source.text))
+        return self._file_loads
 
     # -- inference --------------------------------------------------------------------
 
@@ -364,5 +373,5 @@ def _contains_training(ctx: FileContext, function: cst.FunctionDef) -> bool:
                 found = True
             return not found
 
-    function.visit(_Any())
+    visit_tree(function, _Any())
     return found

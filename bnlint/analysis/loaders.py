@@ -23,6 +23,7 @@ from bnlint.analysis.bindings import BindingIndex
 from bnlint.analysis.calls import argument, boolean
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import BATCH_NORM, Tri
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -507,7 +508,7 @@ def _parameter_owners(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
             ):
                 owners.append(func.value)
 
-    expr.visit(_Finder())
+    visit_tree(expr, _Finder())
     return owners
 
 
@@ -560,7 +561,7 @@ def _contains_backward(node: cst.CSTNode) -> bool:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return False
 
-    node.visit(_Finder())
+    visit_tree(node, _Finder())
     return found
 
 
@@ -573,7 +574,7 @@ def _walk_expressions(node: cst.CSTNode) -> list[cst.CSTNode]:
                 collected.append(inner)
             return True
 
-    node.visit(_Collector())
+    visit_tree(node, _Collector())
     return collected
 
 
@@ -587,5 +588,5 @@ def _walk_statements(module: cst.Module) -> list[cst.CSTNode]:
         def visit_Return(self, node: cst.Return) -> None:
             collected.append(node)
 
-    module.visit(_Collector())
+    visit_tree(module, _Collector())
     return collected

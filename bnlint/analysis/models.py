@@ -28,6 +28,7 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import BATCH_NORM, DROPOUT, Tri, factory_contains
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -195,7 +196,7 @@ class ModelIndex:
                 if isinstance(scope.body, cst.SimpleStatementSuite):
                     statements = scope.body.body
             for statement in statements:
-                statement.visit(collector)
+                visit_tree(statement, collector)
             found = collector.assignments
             self._assignments[id(scope)] = found
             self._module_uses[id(scope)] = collector.module_uses
@@ -453,7 +454,7 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
             if inner is not node:
                 found.append(inner)
 
-    node.visit(_Calls())
+    visit_tree(node, _Calls())
     return found
 
 

@@ -34,6 +34,7 @@ from bnlint.analysis.intent import is_eval_name
 from bnlint.analysis.models import model_key
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import MODE_EVAL, MODE_TRAIN
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -146,7 +147,7 @@ def _calls(node: cst.CSTNode | None) -> list[cst.Call]:
     if node is None:
         return []
     collector = _Calls()
-    node.visit(collector)
+    visit_tree(node, collector)
     return collector.calls
 
 

@@ -20,9 +20,13 @@ from __future__ import annotations
 import ast
 import enum
 import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.names import canonical
@@ -321,20 +325,53 @@ def wants_file(data: bytes) -> bool:
 _MAX_INDEXED_BYTES = 5_000_000
 
 
-def build_index(paths: Iterable[tuple[Path, str]]) -> ProjectIndex:
-    """Index every (path, display name) pair; unreadable or unparsable files are skipped."""
+def build_index(paths: Iterable[tuple[Path, str]], summaries: Path | None = None) -> ProjectIndex:
+    """Index every (path, display name) pair; unreadable or unparsable files are skipped.
+
+    With `summaries` (a cache folder), each file's index is read from there when its
+    content is unchanged, and stored there when it is built.
+    """
     index = ProjectIndex()
     for path, display in paths:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        # Files the linter skips as too large are not indexed either (memory).
-        if len(data) > _MAX_INDEXED_BYTES or not wants_file(data):
+        data = indexable_bytes(path)
+        if data is None:
             continue
         index.digests[display] = hashlib.sha256(data).hexdigest()
-        index.merge(index_source(data, display))
+        index.merge(_cached_summary(summaries, display, data))
     return index
+
+
+def indexable_bytes(path: Path) -> bytes | None:
+    """A file's bytes when it can hold facts for the index; None to skip it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    # Files the linter skips as too large are not indexed either (memory).
+    if len(data) > _MAX_INDEXED_BYTES or not wants_file(data):
+        return None
+    return data
+
+
+def cached_summaries(
+    paths: Iterable[tuple[Path, str]], summaries: Path
+) -> tuple[ProjectIndex, list[tuple[Path, str]]]:
+    """The index of every file whose summary is in the cache, and the files still to index."""
+    index = ProjectIndex()
+    missing = []
+    for path, display in paths:
+        data = indexable_bytes(path)
+        if data is None:
+            continue
+        try:
+            entry = _summary_entry(summaries, display, data)
+            found = index_from_json(json.loads(entry.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            missing.append((path, display))
+            continue
+        index.digests[display] = hashlib.sha256(data).hexdigest()
+        index.merge(found)
+    return index, missing
 
 
 def index_source(source: str | bytes, filename: str) -> ProjectIndex:
@@ -641,3 +678,121 @@ def _in_order(body: list[ast.stmt]) -> list[ast.AST]:
         visit(statement)
     # Assignments are recorded after their value: iter order already puts the value first.
     return found
+
+
+# -- per-file summaries in the cache ----------------------------------------------------------
+# A warm run reads each file's summary back instead of parsing it again. JSON, never pickle:
+# a cache folder inside a linted repository must not be a way to run code.
+
+
+def _arg_key(key: int | str) -> list[object]:
+    return ["i", key] if isinstance(key, int) else ["k", key]
+
+
+def index_to_json(index: ProjectIndex) -> dict[str, object]:
+    """Plain data for one file's index (sets sorted, tuple keys flattened)."""
+    return {
+        "classes": [
+            [c.name, c.filename, list(c.bases), sorted(c.references), c.attributes, c.opaque]
+            for found in index.classes.values()
+            for c in found
+        ],
+        "functions": [
+            [
+                f.name,
+                f.filename,
+                f.line,
+                list(f.params),
+                f.sets_mode,
+                f.trains,
+                f.evals_argument,
+                sorted(f.called),
+            ]
+            for found in index.functions.values()
+            for f in found
+        ],
+        "call_sites": [
+            [
+                callee,
+                s.caller,
+                s.filename,
+                s.line,
+                [[*_arg_key(key), mode] for key, mode in s.arg_modes.items()],
+            ]
+            for callee, sites in index.call_sites.items()
+            for s in sites
+        ],
+        "unknown_calls": index.unknown_calls,
+        "unknown_calls_by_file": [
+            [name, filename, count]
+            for (name, filename), count in index.unknown_calls_by_file.items()
+        ],
+        "filenames": sorted(index.filenames),
+    }
+
+
+def index_from_json(data: dict[str, Any]) -> ProjectIndex:
+    """The inverse of `index_to_json` (raises KeyError/TypeError/ValueError on bad data)."""
+    index = ProjectIndex(filenames=set(data["filenames"]))
+    for name, filename, bases, references, attributes, opaque in data["classes"]:
+        index.classes.setdefault(name, []).append(
+            ClassFacts(
+                str(name),
+                str(filename),
+                tuple(bases),
+                frozenset(references),
+                dict(attributes),
+                bool(opaque),
+            )
+        )
+    for name, filename, line, params, sets_mode, trains, evals, called in data["functions"]:
+        index.functions.setdefault(name, []).append(
+            FunctionFacts(
+                str(name),
+                str(filename),
+                int(line),
+                tuple(params),
+                dict(sets_mode),
+                bool(trains),
+                bool(evals),
+                set(called),
+            )
+        )
+    for callee, caller, filename, line, modes in data["call_sites"]:
+        arg_modes: dict[int | str, str] = {
+            (int(key) if kind == "i" else str(key)): str(mode) for kind, key, mode in modes
+        }
+        index.call_sites.setdefault(callee, []).append(
+            CallSite(str(caller), str(filename), int(line), arg_modes)
+        )
+    index.unknown_calls = {str(k): int(v) for k, v in data["unknown_calls"].items()}
+    index.unknown_calls_by_file = {
+        (str(name), str(filename)): int(count)
+        for name, filename, count in data["unknown_calls_by_file"]
+    }
+    return index
+
+
+def _summary_entry(folder: Path, display: str, data: bytes) -> Path:
+    digest = hashlib.sha256(display.encode("utf-8", "surrogatepass") + b"\0" + data)
+    return folder / f"{digest.hexdigest()[:32]}.json"
+
+
+def _cached_summary(folder: Path | None, display: str, data: bytes) -> ProjectIndex:
+    """One file's index, read from the cache folder when there, else built and stored."""
+    if folder is None:
+        return index_source(data, display)
+    entry = _summary_entry(folder, display, data)
+    try:
+        return index_from_json(json.loads(entry.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    index = index_source(data, display)
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(index_to_json(index), handle)
+        os.replace(temporary, entry)
+    except OSError:
+        pass
+    return index

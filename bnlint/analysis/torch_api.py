@@ -81,9 +81,7 @@ EXPORTS = {
 }
 
 # Constructors of whole pretrained models: module -> family -> contains BatchNorm.
-MODEL_FACTORIES = frozenset(
-    {"timm.create_model", "torch.hub.load", "torchvision.models.get_model"}
-)
+MODEL_FACTORIES = frozenset({"timm.create_model", "torch.hub.load", "torchvision.models.get_model"})
 TORCHVISION_MODELS = "torchvision.models"
 
 # Hugging Face loaders return the model in eval mode.

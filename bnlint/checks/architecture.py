@@ -11,7 +11,10 @@ from bnlint.analysis.structure import Kind, Layer, Link, structure_of
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import NodeFix, Replace, Rule, register
 
-_NORM_TRIGGERS = (b"Norm", b"norm")
+# Every norm the structural model knows is a torch class or function written in the
+# file (through its import): `BatchNorm*`, `SyncBatchNorm`, `InstanceNorm*`, `GroupNorm`,
+# `F.batch_norm`.
+_NORM_TRIGGERS = (b"BatchNorm", b"InstanceNorm", b"GroupNorm", b"batch_norm")
 _MAX_SHOWN = 40
 
 # Anything that may restore saved weights into the model, or read a layer's bias: after
@@ -118,7 +121,8 @@ class DropoutBeforeNorm(_StructureRule):
     code = "BN203"
     name = "dropout-before-norm"
     severity = Severity.WARNING
-    triggers = (b"ropout",)
+    # Both a dropout and a norm somewhere in the file.
+    trigger_pattern = rb"(?s:\A(?=.*?ropout).*?(?:BatchNorm|InstanceNorm|GroupNorm|batch_norm))"
     message = (
         "`{dropout}` feeds `{norm}` directly, so the variance BatchNorm sees in training "
         "differs from the one it meets in eval (variance shift)"

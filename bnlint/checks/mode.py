@@ -12,6 +12,7 @@ from bnlint.analysis.intent import Purpose, is_training_step
 from bnlint.analysis.models import ModelFacts, model_key
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import BATCH_NORM, Tri
+from bnlint.analysis.walk import visit as visit_tree
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import InsertBefore, NodeFix, Replace, Rule, register
 
@@ -84,23 +85,12 @@ class MissingEval(Rule):
     severity = Severity.ERROR
     fixable = FixAvailability.SOMETIMES
     fix_safety = "unsafe"
-    triggers = (
-        b"no_grad",
-        b"inference_mode",
-        b"set_grad_enabled",
-        b"unsqueeze(0)",
-        b"[None",
-        b"load",
-        b"def eval",
-        b"def val",
-        b"def predict",
-        b"def infer",
-        b"def score",
-        b"def serve",
-        b"_eval",
-        b"_val",
-        b"_predict",
-        b"_infer",
+    # The contexts BN101 knows: grad-free blocks, eval-named functions (words split as
+    # `is_eval_name` does, so any case), checkpoint inference, single unsqueezed samples.
+    trigger_pattern = (
+        rb"no_grad|inference_mode|set_grad_enabled|load_state_dict|torch\.load"
+        rb"|unsqueeze\(\s*0\s*\)|\[\s*None"
+        rb"|def[ \t]+\w*(?i:eval|val|test|predict|infer|serv|scor)"
     )
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
@@ -124,7 +114,7 @@ class MissingEval(Rule):
         if single and not ctx.intent.in_training_step(node):
             purpose = Purpose("on a single unsqueezed sample", "predicting")
         model = None
-        if purpose is None and not ctx.intent.file_trains():
+        if purpose is None and ctx.intent.file_loads_weights() and not ctx.intent.file_trains():
             model = ctx.models.model_called_by(node)
             if model is not None:
                 purpose = ctx.intent.checkpoint_inference(node, model.key)
@@ -172,7 +162,7 @@ def _called_keys(node: cst.CSTNode) -> set[str]:
             if key is not None:
                 found.add(key)
 
-    node.visit(_Collect())
+    visit_tree(node, _Collect())
     return found
 
 
@@ -437,7 +427,7 @@ class FrozenBnStillUpdating(Rule):
             return
         if self._scan is None:
             scanner = _FreezeScanner()
-            self.ctx.module.visit(scanner)
+            visit_tree(self.ctx.module, scanner)
             self._scan = scanner.found
         scan = self._scan
         if scan.handles_bn or not scan.frozen:

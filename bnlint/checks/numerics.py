@@ -124,7 +124,11 @@ def _half_cast(rule: Rule, node: cst.Call) -> str | None:
         if arg.keyword is None or arg.keyword.value == "dtype":
             dtype = rule.ctx.names.matches(arg.value, _HALF_DTYPES)
             if dtype is not None:
-                return f"to({rule.ctx.code_for(arg.value)})" if arg.keyword is None else f"to(dtype={rule.ctx.code_for(arg.value)})"
+                return (
+                    f"to({rule.ctx.code_for(arg.value)})"
+                    if arg.keyword is None
+                    else f"to(dtype={rule.ctx.code_for(arg.value)})"
+                )
     return None
 
 
@@ -191,7 +195,11 @@ def _parameters_call(expr: cst.BaseExpression) -> cst.Call | None:
         if generator.ifs or generator.inner_for_in is not None:
             return None
         iterable = generator.iter
-        if isinstance(iterable, cst.Call) and dotted_name(iterable.func) == "enumerate" and iterable.args:
+        if (
+            isinstance(iterable, cst.Call)
+            and dotted_name(iterable.func) == "enumerate"
+            and iterable.args
+        ):
             iterable = iterable.args[0].value
         return _parameters_call(iterable)
     if isinstance(expr, cst.Dict):
@@ -210,7 +218,8 @@ class RunningStatsDropped(Rule):
     code = "BN403"
     name = "running-stats-dropped"
     severity = Severity.WARNING
-    triggers = (b"parameters()", b"strict=False", b"load_state_dict")
+    # A `strict=False` load, or a saver (`torch.save`, `save_file`) and `.parameters(`.
+    trigger_pattern = rb"load_state_dict|(?s:\A(?=.*?parameters\().*?save)"
     message = "{what}, so BatchNorm's `running_mean`/`running_var` {effect}"
     hint = "{remedy}"
 
@@ -246,7 +255,11 @@ class RunningStatsDropped(Rule):
     def visit_Assign(self, node: cst.Assign) -> None:
         # `_ = model.load_state_dict(state, strict=False)` discards the result on purpose.
         target = node.targets[0].target if len(node.targets) == 1 else None
-        if isinstance(target, cst.Name) and target.value == "_" and isinstance(node.value, cst.Call):
+        if (
+            isinstance(target, cst.Name)
+            and target.value == "_"
+            and isinstance(node.value, cst.Call)
+        ):
             self._check_load(node.value)
 
     def _check_load(self, call: cst.Call) -> None:

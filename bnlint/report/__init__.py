@@ -64,7 +64,9 @@ def summary_line(report: RunReport) -> str:
         noun = "finding" if count == 1 else "findings"
         line = f"Found {count} {noun}."
         fixable = sum(1 for f in report.findings if f.fix is not None)
-        safe = sum(1 for f in report.findings if f.fix is not None and f.fix.applicability.value == "safe")
+        safe = sum(
+            1 for f in report.findings if f.fix is not None and f.fix.applicability.value == "safe"
+        )
         if safe:
             line += f"\n[*] {safe} fixable with `--fix`"
             if fixable > safe:

@@ -26,5 +26,7 @@ def render(report: RunReport) -> str:
             f"endLine={end.row},endColumn={end.column},"
             f"title={_property(f'{f.code} ({f.name})')}"
         )
-        lines.append(f"::{_LEVEL[f.severity]} {properties}::{_data(f.code + ' ' + f.full_message + where)}")
+        lines.append(
+            f"::{_LEVEL[f.severity]} {properties}::{_data(f.code + ' ' + f.full_message + where)}"
+        )
     return "".join(line + "\n" for line in lines)

@@ -12,7 +12,11 @@ from bnlint.report import RunReport, location_label, source_for, summary_line
 from bnlint.source import SourceText
 
 _CONTEXT_LINES = 1
-_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
+_SEVERITY_STYLE = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.INFO: "bold blue",
+}
 
 
 def _frame(finding: Finding, source: SourceText | None) -> Text:
@@ -36,7 +40,9 @@ def _frame(finding: Finding, source: SourceText | None) -> Text:
                 stop = end.column if end.row == start.row else len(line) + 1
                 carets = "^" * max(1, stop - start.column)
                 text.append(f"{gutter} | ", style="blue")
-                text.append(" " * (start.column - 1) + carets, style=_SEVERITY_STYLE[finding.severity])
+                text.append(
+                    " " * (start.column - 1) + carets, style=_SEVERITY_STYLE[finding.severity]
+                )
                 text.append(f" {finding.code}\n", style=_SEVERITY_STYLE[finding.severity])
         text.append(f"{gutter} |\n", style="blue")
         if finding.hint:

@@ -18,7 +18,7 @@ from bnlint.analysis.names import NameResolver
 from bnlint.analysis.structure.elements import Element
 from bnlint.analysis.structure.layers import FUNCTIONAL_SPECS, Layer
 from bnlint.analysis.structure.scopes import Scope
-from bnlint.analysis.structure.walk import children
+from bnlint.analysis.walk import children
 
 
 @dataclass

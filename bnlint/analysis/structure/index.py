@@ -20,7 +20,7 @@ from bnlint.analysis.structure.layers import (
 )
 from bnlint.analysis.structure.resolver import Resolver, super_init_call
 from bnlint.analysis.structure.scopes import Frame, Scope
-from bnlint.analysis.structure.walk import children
+from bnlint.analysis.walk import children
 
 _ADD_MODULE = frozenset({"add_module", "register_module"})
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from bnlint.analysis.structure.elements import GAP, Element, Item
 from bnlint.analysis.structure.scopes import Frame
-from bnlint.analysis.structure.walk import walk
+from bnlint.analysis.walk import walk
 
 ListItems = Callable[[cst.BaseExpression], tuple[list[Item], list[tuple[Item, ...]]] | None]
 Resolve = Callable[[cst.BaseExpression], Element]

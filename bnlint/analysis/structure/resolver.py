@@ -12,7 +12,7 @@ from bnlint.analysis.structure.elements import GAP, OPAQUE, Block, Element, Item
 from bnlint.analysis.structure.layers import LAYER_SPECS, ORDERED_DICT, PARTIAL, SEQUENTIAL, Layer
 from bnlint.analysis.structure.lists import list_sequence
 from bnlint.analysis.structure.scopes import Frame, Scope
-from bnlint.analysis.structure.walk import walk
+from bnlint.analysis.walk import walk
 
 _MAX_DEPTH = 3
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis.calls import boolean
-from bnlint.analysis.structure.walk import walk
+from bnlint.analysis.walk import walk
 
 _MAX_DEPTH = 8
 

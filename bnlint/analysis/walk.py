@@ -1,0 +1,116 @@
+"""Fast read-only walks over libcst trees.
+
+libcst's own `node.visit(visitor)` rebuilds every node it passes (and calls an attribute
+hook per field), which costs about ten times the parse. The analyses only read the tree,
+so they walk the dataclass fields that can hold code, in source order, and skip the
+whitespace and punctuation fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable, Iterator
+
+import libcst as cst
+
+# Fields that hold only whitespace, comments or punctuation tokens: never code.
+_SKIPPED = re.compile(
+    r"whitespace|^lpar$|^rpar$|^comma$|^semicolon$|^colon$|leading_lines|lines_after_decorators"
+    r"|^header$|^footer$|^indent$|^lbrace$|^rbrace$|^lbracket$|^rbracket$|^dot$|^equal$"
+    r"|^asynchronous$|^newline$|^trailing_whitespace$|^encoding$|^default_indent$"
+    r"|^default_newline$|^has_trailing_newline$"
+)
+_SELF_FIELD = re.compile(r"self\.(\w+)")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _source_order(kind: type) -> list[str]:
+    """Field names in the order libcst itself visits them (that is, source order).
+
+    A dataclass declares some fields out of source order (`FunctionDef.decorators` after
+    `body`, `IfExp.test` before `body`); libcst's `_visit_and_replace_children` names
+    them in the order they appear in the code, so that order is read from it.
+    """
+    declared = [field.name for field in dataclasses.fields(kind)]
+    method = getattr(kind, "_visit_and_replace_children", None)
+    try:
+        text = inspect.getsource(method) if method is not None else ""
+    except (OSError, TypeError):
+        text = ""
+    ordered: list[str] = []
+    for match in _SELF_FIELD.finditer(text):
+        name = match.group(1)
+        if name in declared and name not in ordered:
+            ordered.append(name)
+    return ordered + [name for name in declared if name not in ordered]
+
+
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold code, in source order."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = tuple(name for name in _source_order(kind) if not _SKIPPED.search(name))
+        _FIELDS[kind] = names
+    return names
+
+
+def _node_type(kind: type) -> bool:
+    # isinstance() against libcst's abstract base costs an ABC check per call; the answer
+    # per concrete type is cached instead.
+    answer = _IS_NODE.get(kind)
+    if answer is None:
+        answer = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return answer
+
+
+_IS_NODE: dict[type, bool] = {tuple: False, list: False, str: False, type(None): False}
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The child nodes that can hold code, in source order.
+
+    >>> list(children(parse_expression("f(x)"))) -> [Name('f'), Arg(Name('x'))]
+    """
+    is_node = _IS_NODE.get
+    for name in _FIELDS.get(type(node)) or child_fields(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            for item in value:
+                if is_node(type(item)) or _node_type(type(item)):
+                    yield item
+        elif is_node(kind) or (kind not in _IS_NODE and _node_type(kind)):
+            yield value
+
+
+def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool]) -> None:
+    """Call `enter` on `node` and its descendants in source order; False skips the subtree."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if enter(current):
+            stack.extend(reversed(list(children(current))))
+
+
+def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """What `node.visit(visitor)` does for a read-only visitor, without rebuilding the tree.
+
+    `visitor.on_visit` (and so its `visit_<Kind>` methods) runs on the way down; a False
+    return skips the children. `on_leave` runs on the way up for every visited node, as in
+    libcst. Iterative, so deep trees do not exhaust the recursion limit here.
+    """
+    on_visit = visitor.on_visit
+    on_leave = visitor.on_leave
+    stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+    while stack:
+        current, leaving = stack.pop()
+        if leaving:
+            on_leave(current)
+            continue
+        if on_visit(current):
+            stack.append((current, True))
+            stack.extend((child, False) for child in reversed(list(children(current))))
+        else:
+            on_leave(current)
