@@ -22,6 +22,7 @@ from bnlint.runner import (
     Job,
     LintOptions,
     build_project,
+    tune_gc,
     default_workers,
     lint_bytes,
     lint_many,
@@ -81,6 +82,7 @@ def run_check(
             all_settings = [
                 resolver.settings_for(item.path).for_file(item.path) for item in discovered
             ]
+            tune_gc()  # a process-wide setting: the command's own, not the library's
             project = _project(discovered, all_settings, workers, no_cache)
             for item, settings in zip(discovered, all_settings, strict=True):
                 # Findings of the mode rules also depend on the other files (the project index).
