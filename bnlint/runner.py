@@ -379,9 +379,17 @@ def lint_bytes(
         return result
     if len(source.text) > MAX_FILE_CHARS:
         return FileResult(filename, notice=_TOO_BIG)
-    if not linter_wants and not _unparsable(source.text, settings):
+    if not linter_wants and (
+        _parsed_by_index(project, filename) or not _unparsable(source.text, settings)
+    ):
         return FileResult(filename, source=source)
     return lint_source(source, filename, settings, options, project)
+
+
+def _parsed_by_index(project: object, filename: str) -> bool:
+    """Whether the project index already parsed this file without a syntax error."""
+    parsed = getattr(project, "parsed", None)
+    return bool(parsed(filename)) if callable(parsed) else False
 
 
 def _unparsable(text: str, settings: FileSettings) -> bool:

@@ -156,3 +156,18 @@ def test_settings_change_misses_the_cache(tmp_path: Path) -> None:
     _check(tmp_path)
     code, output = _check(tmp_path, "--select", "BN401")
     assert {f["code"] for f in json.loads(output)} == {"BN401"}
+
+
+@pytest.mark.parametrize("cache", [(), ("--no-cache",)], ids=["cache", "no-cache"])
+def test_syntax_errors_found_by_the_index_are_still_reported(
+    tmp_path: Path, cache: tuple[str, ...]
+) -> None:
+    # Neither file has a rule's trigger; the project index parses both with `ast`, and the
+    # linter relies on it instead of parsing again: the error must still be a finding.
+    (tmp_path / "ok.py").write_text("import torch\nx = torch.ones(2)\n", encoding="utf-8")
+    (tmp_path / "broken.py").write_text("import torch\ndef f(:\n    pass\n", encoding="utf-8")
+    for _ in range(2):
+        code, output = _check(tmp_path, *cache)
+        findings = json.loads(output)
+        assert code == 1
+        assert [(f["filename"], f["code"]) for f in findings] == [("broken.py", "BN001")]

@@ -124,8 +124,14 @@ class ProjectIndex:
     unknown_calls: dict[str, int] = field(default_factory=dict)
     unknown_calls_by_file: dict[tuple[str, str], int] = field(default_factory=dict)
     filenames: set[str] = field(default_factory=set)
+    # Indexed files that `ast` could not parse (the others need no second syntax check).
+    unparsable: set[str] = field(default_factory=set)
     # Content digest of every indexed file, so caches can tell when the project changed.
     digests: dict[str, str] = field(default_factory=dict)
+
+    def parsed(self, filename: str) -> bool:
+        """Whether `filename` was indexed and `ast` parsed it (no syntax error to report)."""
+        return filename in self.filenames and filename not in self.unparsable
 
     def digest(self) -> str:
         """One digest of every indexed file's content."""
@@ -266,6 +272,7 @@ class ProjectIndex:
         for pair, count in other.unknown_calls_by_file.items():
             self.unknown_calls_by_file[pair] = self.unknown_calls_by_file.get(pair, 0) + count
         self.filenames |= other.filenames
+        self.unparsable |= other.unparsable
         self.digests.update(other.digests)
 
 
@@ -384,6 +391,7 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        index.unparsable.add(filename)
         return index
     nodes = list(ast.walk(tree))
     try:
@@ -728,12 +736,13 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
             for (name, filename), count in index.unknown_calls_by_file.items()
         ],
         "filenames": sorted(index.filenames),
+        "unparsable": sorted(index.unparsable),
     }
 
 
 def index_from_json(data: dict[str, Any]) -> ProjectIndex:
     """The inverse of `index_to_json` (raises KeyError/TypeError/ValueError on bad data)."""
-    index = ProjectIndex(filenames=set(data["filenames"]))
+    index = ProjectIndex(filenames=set(data["filenames"]), unparsable=set(data["unparsable"]))
     for name, filename, bases, references, attributes, opaque in data["classes"]:
         index.classes.setdefault(name, []).append(
             ClassFacts(
