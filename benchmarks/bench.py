@@ -45,7 +45,11 @@ def measure(label: str, command: list[str], runs: int, cwd: Path | None = None) 
     walls, rss, code = [], [], 0
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True, cwd=cwd, check=True
+            [sys.executable, "-c", _WRAPPER, *command],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            check=True,
         ).stdout.split()
         walls.append(float(out[0]))
         rss.append(int(out[1]) / 1024)
@@ -59,7 +63,16 @@ def corpus_size(path: Path) -> tuple[int, int]:
 
 
 def bnlint_command(target: Path, cache: bool, jobs: int) -> list[str]:
-    command = [sys.executable, "-m", "bnlint", "check", "--exit-zero", "--statistics", "-j", str(jobs)]
+    command = [
+        sys.executable,
+        "-m",
+        "bnlint",
+        "check",
+        "--exit-zero",
+        "--statistics",
+        "-j",
+        str(jobs),
+    ]
     if not cache:
         command.append("--no-cache")
     return [*command, str(target)]
@@ -71,16 +84,54 @@ def run_tier(name: str, target: Path, args: argparse.Namespace) -> list[dict[str
     floor = HERE / "parse_floor.py"
     work = Path(tempfile.mkdtemp(prefix="bnlint-bench-"))
     rows: list[Measure] = []
-    rows.append(measure("ast.parse, 1 process (floor)", [sys.executable, str(floor), "ast", str(target)], args.runs))
-    rows.append(measure(f"ast.parse, {jobs} processes", [sys.executable, str(floor), "ast", "-j", str(jobs), str(target)], args.runs))
+    rows.append(
+        measure(
+            "ast.parse, 1 process (floor)",
+            [sys.executable, str(floor), "ast", str(target)],
+            args.runs,
+        )
+    )
+    rows.append(
+        measure(
+            f"ast.parse, {jobs} processes",
+            [sys.executable, str(floor), "ast", "-j", str(jobs), str(target)],
+            args.runs,
+        )
+    )
     if not args.skip_cst:
-        rows.append(measure(f"libcst.parse_module, {jobs} processes", [sys.executable, str(floor), "cst", "-j", str(jobs), str(target)], 1))
-    rows.append(measure(f"bnlint cold (--no-cache, -j {jobs})", bnlint_command(target, False, jobs), args.runs, cwd=work))
+        rows.append(
+            measure(
+                f"libcst.parse_module, {jobs} processes",
+                [sys.executable, str(floor), "cst", "-j", str(jobs), str(target)],
+                1,
+            )
+        )
+    rows.append(
+        measure(
+            f"bnlint cold (--no-cache, -j {jobs})",
+            bnlint_command(target, False, jobs),
+            args.runs,
+            cwd=work,
+        )
+    )
     subprocess.run(bnlint_command(target, True, jobs), cwd=work, capture_output=True, check=False)
-    rows.append(measure(f"bnlint warm (cache, -j {jobs})", bnlint_command(target, True, jobs), args.runs, cwd=work))
+    rows.append(
+        measure(
+            f"bnlint warm (cache, -j {jobs})",
+            bnlint_command(target, True, jobs),
+            args.runs,
+            cwd=work,
+        )
+    )
     ruff = shutil.which("ruff")
     if ruff:
-        rows.append(measure("ruff, one rule (E9), no cache", [ruff, "check", "--select", "E9", "--no-cache", "--exit-zero", "-q", str(target)], args.runs))
+        rows.append(
+            measure(
+                "ruff, one rule (E9), no cache",
+                [ruff, "check", "--select", "E9", "--no-cache", "--exit-zero", "-q", str(target)],
+                args.runs,
+            )
+        )
     if args.torchfix and name == "medium":
         rows.append(measure("TorchFix, 1 process", [args.torchfix, "--jobs", "1", str(target)], 1))
     shutil.rmtree(work, ignore_errors=True)
@@ -90,15 +141,38 @@ def run_tier(name: str, target: Path, args: argparse.Namespace) -> list[dict[str
     print("|---|---:|---:|---:|---:|---:|")
     out = []
     for row in rows:
-        print(f"| {row.label} | {row.wall:.2f} | {files / row.wall:.0f} | {size / 1e6 / row.wall:.2f} | {row.rss_mib:.0f} | {row.wall / base:.2f} |")
-        out.append({"tier": name, "command": row.label, "wall": row.wall, "rss_mib": row.rss_mib, "ratio": row.wall / base})
+        print(
+            f"| {row.label} | {row.wall:.2f} | {files / row.wall:.0f} | {size / 1e6 / row.wall:.2f} | {row.rss_mib:.0f} | {row.wall / base:.2f} |"
+        )
+        out.append(
+            {
+                "tier": name,
+                "command": row.label,
+                "wall": row.wall,
+                "rss_mib": row.rss_mib,
+                "ratio": row.wall / base,
+            }
+        )
     return out
 
 
 def one_file(args: argparse.Namespace) -> None:
     target = HERE.parent / "fixtures" / "train_resnet.py"
     if target.exists():
-        row = measure("bnlint one file, from process start", [sys.executable, "-m", "bnlint", "check", "--no-cache", "--exit-zero", "-q", str(target)], max(args.runs, 5))
+        row = measure(
+            "bnlint one file, from process start",
+            [
+                sys.executable,
+                "-m",
+                "bnlint",
+                "check",
+                "--no-cache",
+                "--exit-zero",
+                "-q",
+                str(target),
+            ],
+            max(args.runs, 5),
+        )
         print(f"\none file ({target.name}): {row.wall:.3f} s wall, {row.rss_mib:.0f} MiB")
 
 
@@ -119,16 +193,28 @@ def scaling(corpus: Path, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=Path(os.environ.get("BNLINT_CORPUS", "~/bnlint-corpus")).expanduser())
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(os.environ.get("BNLINT_CORPUS", "~/bnlint-corpus")).expanduser(),
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tiers", default="medium")
-    parser.add_argument("--scaling", action="store_true", help="also time 1/8, 1/4, 1/2 and all of large")
-    parser.add_argument("--torchfix", help="path of a torchfix executable (its own venv: it pins libcst)")
+    parser.add_argument(
+        "--scaling", action="store_true", help="also time 1/8, 1/4, 1/2 and all of large"
+    )
+    parser.add_argument(
+        "--torchfix", help="path of a torchfix executable (its own venv: it pins libcst)"
+    )
     parser.add_argument("--skip-cst", action="store_true", help="skip the libcst parse floor")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
-    print(f"# bnlint benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    print(
+        f"# bnlint benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]})"
+    )
     rows = []
     for tier in args.tiers.split(","):
         target = args.corpus / tier

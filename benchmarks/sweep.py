@@ -33,7 +33,7 @@ def _position_problems(corpus: Path, findings: list[dict[str, object]]) -> list[
         if name not in texts:
             try:
                 texts[name] = decode((corpus / name).read_bytes()).text.splitlines() or [""]
-            except Exception as error:  # noqa: BLE001  (report, keep sweeping)
+            except Exception as error:
                 problems.append(f"{name}: cannot re-read: {error}")
                 texts[name] = []
         lines = texts[name]
@@ -57,8 +57,20 @@ def main() -> int:
     args = parser.parse_args()
     corpus = Path(args.corpus)
     every = ",".join(code for code, rule in all_rules().items() if not rule.runtime_only)
-    command = [sys.executable, "-m", "bnlint", "check", "--no-cache", "--select", every,
-               "--format", "json", "--jobs", str(args.jobs), "."]
+    command = [
+        sys.executable,
+        "-m",
+        "bnlint",
+        "check",
+        "--no-cache",
+        "--select",
+        every,
+        "--format",
+        "json",
+        "--jobs",
+        str(args.jobs),
+        ".",
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=corpus, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
@@ -78,7 +90,7 @@ def main() -> int:
     for format_name in FORMATS:
         try:
             render(format_name, RunReport(objects, rules=rules))
-        except Exception as error:  # noqa: BLE001  (report, keep sweeping)
+        except Exception as error:
             failures.append(f"format {format_name} failed: {error!r}")
     files = sum(1 for _ in corpus.rglob("*.py"))
     print(f"corpus: {corpus} ({files} .py files)")
@@ -94,7 +106,9 @@ def main() -> int:
         for failure in failures[:50]:
             print(f"  {failure}")
         return 1
-    print("sweep clean: no traceback, exit code 0/1, every position inside its file, every format rendered")
+    print(
+        "sweep clean: no traceback, exit code 0/1, every position inside its file, every format rendered"
+    )
     return 0
 
 

@@ -22,10 +22,10 @@ from bnlint.runner import (
     Job,
     LintOptions,
     build_project,
-    tune_gc,
     default_workers,
     lint_bytes,
     lint_many,
+    tune_gc,
 )
 
 
@@ -228,7 +228,6 @@ def _originals(
 ) -> dict[str, tuple[Path, bytes]]:
     by_name = {item.display: item.path for item in discovered}
     originals: dict[str, tuple[Path, bytes]] = {}
-    stdin_text = ""
     for result in results:
         if result.fixed_text is not None:
             path = by_name[result.filename]

@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -23,7 +23,7 @@ class ExitStatus(enum.IntEnum):
 class _DefaultCheckGroup(click.Group):
     """`bnlint PATH...` means `bnlint check PATH...`; other commands load lazily."""
 
-    lazy_commands = {
+    lazy_commands: ClassVar[dict[str, str]] = {
         "probe": "bnlint.probe.commands:probe",
         "run": "bnlint.probe.commands:run",
         "server": "bnlint.lsp:server_command",

@@ -45,10 +45,14 @@ def lint(
     """Lint a snippet with the given codes enabled (default: every default-on rule)."""
     rules = all_rules()
     enabled = (
-        frozenset(select) if select is not None else frozenset(c for c, r in rules.items() if r.default_enabled)
+        frozenset(select)
+        if select is not None
+        else frozenset(c for c, r in rules.items() if r.default_enabled)
     )
     settings = FileSettings(enabled=enabled, min_batch_size=min_batch_size)
-    return lint_bytes(source.encode("utf-8"), filename, settings, LintOptions(fix, unsafe_fixes)).findings
+    return lint_bytes(
+        source.encode("utf-8"), filename, settings, LintOptions(fix, unsafe_fixes)
+    ).findings
 
 
 def codes(findings: Iterable[Finding]) -> list[str]:
@@ -64,4 +68,6 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
         path.write_text(actual, encoding="utf-8")
         return
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{path.name} differs; run pytest --update-goldens and review the diff"
+    assert actual == expected, (
+        f"{path.name} differs; run pytest --update-goldens and review the diff"
+    )

@@ -19,7 +19,9 @@ pytest_plugins = ["pytester"]
 
 def test_plugin_import_does_not_import_torch() -> None:
     code = "import sys, bnlint.pytest_plugin; print('torch' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -29,11 +31,13 @@ def test_full_check_run_never_imports_torch() -> None:
         "CliRunner().invoke(main, ['check', '--exit-zero', '--no-cache', 'fixtures'])\n"
         "print('torch' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert result.stdout.strip() == "False"
 
 
-USER_TESTS = '''
+USER_TESTS = """
 import sys
 
 import pytest
@@ -77,14 +81,16 @@ def test_watch_collects_runtime_findings(bn_probe):
     with bn_probe.watch() as findings:
         predict(model, torch.randn(2, 3, 8, 8))
     assert [f.code for f in findings] == ["BN101"]
-'''
+"""
 
 
 def test_bn_probe_fixture_in_a_users_test_suite(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines(["*TrainingModeError: `Sequential?1?` of `Sequential` ran in training mode*"])
+    result.stdout.fnmatch_lines(
+        ["*TrainingModeError: `Sequential?1?` of `Sequential` ran in training mode*"]
+    )
     assert "def expect_eval" not in result.stdout.str()  # bnlint's frame is hidden
 
 
@@ -112,7 +118,9 @@ def test_probe_report_confirms_same_code_same_file_same_line(tmp_path: Path) -> 
     assert [f.confirmed for f in mark_confirmed(findings, report)] == [True, False, False, False]
 
 
-def test_malformed_probe_report_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_probe_report_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = tmp_path / "probe.json"
     report.write_text("{not json")
     with pytest.raises(SystemExit) as exit_info:

@@ -41,7 +41,9 @@ def test_document_has_sections_and_header(code: str) -> None:
         assert section in document, f"{code}.md lacks {section}"
 
 
-@pytest.mark.parametrize("code", [c for c, r in all_rules().items() if not r.runtime_only and c != "BN001"])
+@pytest.mark.parametrize(
+    "code", [c for c, r in all_rules().items() if not r.runtime_only and c != "BN001"]
+)
 def test_example_triggers_and_use_instead_does_not(code: str) -> None:
     bad, good = _examples(_document(code))
     ast.parse(bad)
@@ -55,6 +57,9 @@ def test_example_triggers_and_use_instead_does_not(code: str) -> None:
 def test_readme_rule_table_is_in_sync() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start, end = "<!-- rules-table:start -->\n", "\n<!-- rules-table:end -->"
-    assert start in readme and end in readme
+    assert start in readme
+    assert end in readme
     table = readme.split(start, 1)[1].split(end, 1)[0]
-    assert table == readme_rules_table(), "README rule table is stale: run scripts/sync_rule_docs.py"
+    assert table == readme_rules_table(), (
+        "README rule table is stale: run scripts/sync_rule_docs.py"
+    )

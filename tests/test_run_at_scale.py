@@ -131,7 +131,7 @@ def test_changed_content_misses_the_cache(tmp_path: Path) -> None:
     _write_project(tmp_path, 2)
     _check(tmp_path)
     (tmp_path / "module_00.py").write_text("import torch\n", encoding="utf-8")
-    code, output = _check(tmp_path)
+    _code, output = _check(tmp_path)
     assert [f["filename"] for f in json.loads(output)] == ["module_01.py"]
 
 
@@ -154,7 +154,7 @@ def test_no_cache_writes_no_cache(tmp_path: Path) -> None:
 def test_settings_change_misses_the_cache(tmp_path: Path) -> None:
     _write_project(tmp_path, 3)
     _check(tmp_path)
-    code, output = _check(tmp_path, "--select", "BN401")
+    _code, output = _check(tmp_path, "--select", "BN401")
     assert {f["code"] for f in json.loads(output)} == {"BN401"}
 
 

@@ -16,15 +16,13 @@ def argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.A
             return arg
     if position is None:
         return None
-    index = 0
-    for arg in call.args:
+    for index, arg in enumerate(call.args):
         if arg.keyword is not None or arg.star == "**":
             break
         if arg.star == "*":
             return None
         if index == position:
             return arg
-        index += 1
     return None
 
 

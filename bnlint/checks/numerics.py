@@ -44,12 +44,13 @@ class KerasMomentum(Rule):
             self._check(argument(node, "momentum", torch_api.FUNCTIONAL_MOMENTUM_POSITION))
         elif names.matches(node.func, torch_api.PARTIAL) and node.args:
             target = node.args[0]
-            if target.keyword is None and not target.star:
-                if names.matches(target.value, torch_api.BATCH_NORMS):
-                    # partial(BN, num_features, eps, momentum): positions shift by one.
-                    self._check(
-                        argument(node, "momentum", torch_api.BATCH_NORM_MOMENTUM_POSITION + 1)
-                    )
+            if (
+                target.keyword is None
+                and not target.star
+                and names.matches(target.value, torch_api.BATCH_NORMS)
+            ):
+                # partial(BN, num_features, eps, momentum): positions shift by one.
+                self._check(argument(node, "momentum", torch_api.BATCH_NORM_MOMENTUM_POSITION + 1))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # `m.momentum = 0.99` inside `if isinstance(m, nn.BatchNorm2d):`
