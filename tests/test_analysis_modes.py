@@ -156,3 +156,50 @@ def test_unknown_function_receiving_the_model_makes_the_mode_unknown() -> None:
 def test_from_pretrained_starts_in_eval() -> None:
     source = "from transformers import AutoModel\nm = AutoModel.from_pretrained('x')\nmarker()\n"
     assert _facts_at_marker(source, "m")[0] == {Mode.EVAL}
+
+
+def test_class_graph_with_many_same_named_classes_is_walked_once_per_class() -> None:
+    # Large projects define one class name many times (transformers has hundreds of
+    # `Attention` classes); each definition refers to the others' names. Without
+    # memoised answers the recursive walk is exponential in the depth of the chain
+    # (here 3**10 visits); with them, each definition is looked at once.
+    from bnlint.analysis.project import BATCH_NORM, ClassFacts, ProjectIndex, Tri
+
+    index = ProjectIndex()
+    levels, copies = 10, 3
+    for level in range(levels):
+        for copy in range(copies):
+            refs = {f"Block{level + 1}"} if level + 1 < levels else set()
+            index.classes.setdefault(f"Block{level}", []).append(
+                ClassFacts(f"Block{level}", f"m{copy}.py", ("torch.nn.Module",), frozenset(refs))
+            )
+    visits = 0
+    walk = index._class_contains
+
+    def counted(*args: object) -> Tri:
+        nonlocal visits
+        visits += 1
+        return walk(*args)  # type: ignore[arg-type]
+
+    index._class_contains = counted  # type: ignore[method-assign]
+    assert index.contains("Block0", BATCH_NORM) is Tri.NO
+    assert visits == levels * copies
+    assert index.is_module_class("Block0") is Tri.YES
+
+
+def test_memoised_answers_do_not_depend_on_a_cycle_cut() -> None:
+    # A refers to B and B to A; B also builds BatchNorm. Asking about A first must not
+    # leave a wrong answer for B behind (computed while A's cycle was cut).
+    from bnlint.analysis.project import BATCH_NORM, ClassFacts, ProjectIndex, Tri
+
+    index = ProjectIndex()
+    index.classes["A"] = [ClassFacts("A", "a.py", ("torch.nn.Module",), frozenset({"B"}))]
+    index.classes["B"] = [
+        ClassFacts("B", "b.py", ("torch.nn.Module",), frozenset({"A", "torch.nn.BatchNorm2d"}))
+    ]
+    assert index.contains("A", BATCH_NORM) is Tri.YES
+    assert index.contains("B", BATCH_NORM) is Tri.YES
+    index.classes["C"] = [ClassFacts("C", "c.py", ("torch.nn.Module",), frozenset({"D"}))]
+    index.classes["D"] = [ClassFacts("D", "d.py", ("torch.nn.Module",), frozenset({"C"}))]
+    assert index.contains("C", BATCH_NORM) is Tri.NO
+    assert index.contains("D", BATCH_NORM) is Tri.NO

@@ -128,6 +128,11 @@ class ProjectIndex:
     unparsable: set[str] = field(default_factory=set)
     # Content digest of every indexed file, so caches can tell when the project changed.
     digests: dict[str, str] = field(default_factory=dict)
+    # Answers of `contains`, and how many cycles its walks have cut short (see there).
+    _contains_memo: dict[tuple[str, str], Tri] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _cycle_cuts: int = field(default=0, compare=False, repr=False)
 
     def parsed(self, filename: str) -> bool:
         """Whether `filename` was indexed and `ast` parsed it (no syntax error to report)."""
@@ -179,8 +184,16 @@ class ProjectIndex:
         if reference in torch_api.MODULE_BASES or canonical(reference).startswith("torch.nn."):
             return Tri.YES
         found = self.classes.get(_simple(reference))
-        if not found or reference in _seen:
+        if not found:
             return Tri.UNKNOWN
+        if reference in _seen:
+            self._cycle_cuts += 1
+            return Tri.UNKNOWN
+        key = (reference, "module")
+        known = self._contains_memo.get(key)
+        if known is not None:
+            return known
+        cuts = self._cycle_cuts
         answers = set()
         for facts in found:
             answer = Tri.NO
@@ -192,7 +205,12 @@ class ProjectIndex:
                 if sub is Tri.UNKNOWN:
                     answer = Tri.UNKNOWN
             answers.add(answer)
-        return answers.pop() if len(answers) == 1 else Tri.UNKNOWN
+            if len(answers) > 1:
+                break
+        result = answers.pop() if len(answers) == 1 else Tri.UNKNOWN
+        if self._cycle_cuts == cuts:
+            self._contains_memo[key] = result
+        return result
 
     def contains(self, reference: str, kind: str, _seen: frozenset[str] = frozenset()) -> Tri:
         """Whether the layer or class `reference` contains BatchNorm (or Dropout), maybe nested.
@@ -209,15 +227,35 @@ class ProjectIndex:
         if reference.startswith("torch."):
             return Tri.NO if canonical(reference).startswith("torch.nn.") else Tri.UNKNOWN
         found = self.classes.get(_simple(reference))
-        if not found or reference in _seen:
+        if not found:
             return Tri.UNKNOWN
-        answers = {self._class_contains(facts, kind, _seen | {reference}) for facts in found}
-        return answers.pop() if len(answers) == 1 else Tri.UNKNOWN
+        if reference in _seen:
+            self._cycle_cuts += 1
+            return Tri.UNKNOWN
+        key = (reference, kind)
+        known = self._contains_memo.get(key)
+        if known is not None:
+            return known
+        # Large projects define one class name many times (transformers: hundreds of
+        # `Attention`s), so without memoising the walk is exponential. An answer is kept
+        # only when no cycle was cut short while computing it (that answer depends on the
+        # path that led here).
+        cuts = self._cycle_cuts
+        answers: set[Tri] = set()
+        for facts in found:
+            answers.add(self._class_contains(facts, kind, _seen | {reference}))
+            if len(answers) > 1:
+                break
+        answer = answers.pop() if len(answers) == 1 else Tri.UNKNOWN
+        if self._cycle_cuts == cuts:
+            self._contains_memo[key] = answer
+        return answer
 
     def _class_contains(self, facts: ClassFacts, kind: str, seen: frozenset[str]) -> Tri:
         answer = Tri.NO
         for reference in sorted(facts.references):
             if reference in seen:
+                self._cycle_cuts += 1
                 continue
             if reference in _KIND_NAMES[kind]:
                 return Tri.YES
@@ -261,6 +299,7 @@ class ProjectIndex:
         return values.pop() if len(values) == 1 else None
 
     def merge(self, other: ProjectIndex) -> None:
+        self._contains_memo.clear()
         for name, classes in other.classes.items():
             self.classes.setdefault(name, []).extend(classes)
         for name, functions in other.functions.items():
