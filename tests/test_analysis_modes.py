@@ -187,9 +187,9 @@ def test_class_graph_with_many_same_named_classes_is_walked_once_per_class() -> 
     assert index.is_module_class("Block0") is Tri.YES
 
 
-def test_memoised_answers_do_not_depend_on_a_cycle_cut() -> None:
+def test_memoised_answers_in_cycles() -> None:
     # A refers to B and B to A; B also builds BatchNorm. Asking about A first must not
-    # leave a wrong answer for B behind (computed while A's cycle was cut).
+    # leave a wrong answer for B behind.
     from bnlint.analysis.project import BATCH_NORM, ClassFacts, ProjectIndex, Tri
 
     index = ProjectIndex()

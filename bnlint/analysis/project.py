@@ -128,11 +128,10 @@ class ProjectIndex:
     unparsable: set[str] = field(default_factory=set)
     # Content digest of every indexed file, so caches can tell when the project changed.
     digests: dict[str, str] = field(default_factory=dict)
-    # Answers of `contains`, and how many cycles its walks have cut short (see there).
+    # Answers of `contains` and `is_module_class` (see there).
     _contains_memo: dict[tuple[str, str], Tri] = field(
         default_factory=dict, compare=False, repr=False
     )
-    _cycle_cuts: int = field(default=0, compare=False, repr=False)
 
     def parsed(self, filename: str) -> bool:
         """Whether `filename` was indexed and `ast` parsed it (no syntax error to report)."""
@@ -187,13 +186,11 @@ class ProjectIndex:
         if not found:
             return Tri.UNKNOWN
         if reference in _seen:
-            self._cycle_cuts += 1
             return Tri.UNKNOWN
         key = (reference, "module")
         known = self._contains_memo.get(key)
         if known is not None:
             return known
-        cuts = self._cycle_cuts
         answers = set()
         for facts in found:
             answer = Tri.NO
@@ -208,8 +205,7 @@ class ProjectIndex:
             if len(answers) > 1:
                 break
         result = answers.pop() if len(answers) == 1 else Tri.UNKNOWN
-        if self._cycle_cuts == cuts:
-            self._contains_memo[key] = result
+        self._contains_memo[key] = result
         return result
 
     def contains(self, reference: str, kind: str, _seen: frozenset[str] = frozenset()) -> Tri:
@@ -230,32 +226,29 @@ class ProjectIndex:
         if not found:
             return Tri.UNKNOWN
         if reference in _seen:
-            self._cycle_cuts += 1
             return Tri.UNKNOWN
         key = (reference, kind)
         known = self._contains_memo.get(key)
         if known is not None:
             return known
         # Large projects define one class name many times (transformers: hundreds of
-        # `Attention`s), so without memoising the walk is exponential. An answer is kept
-        # only when no cycle was cut short while computing it (that answer depends on the
-        # path that led here).
-        cuts = self._cycle_cuts
+        # `Attention`s), so without memoising the walk is exponential. An answer computed
+        # while a cycle was cut short can depend on the path that led to it, but a cut only
+        # drops references: it can turn YES or UNKNOWN into NO/UNKNOWN (silence), never
+        # make a YES, so memoising it can cost a finding, never add a false one.
         answers: set[Tri] = set()
         for facts in found:
             answers.add(self._class_contains(facts, kind, _seen | {reference}))
             if len(answers) > 1:
                 break
         answer = answers.pop() if len(answers) == 1 else Tri.UNKNOWN
-        if self._cycle_cuts == cuts:
-            self._contains_memo[key] = answer
+        self._contains_memo[key] = answer
         return answer
 
     def _class_contains(self, facts: ClassFacts, kind: str, seen: frozenset[str]) -> Tri:
         answer = Tri.NO
         for reference in sorted(facts.references):
             if reference in seen:
-                self._cycle_cuts += 1
                 continue
             if reference in _KIND_NAMES[kind]:
                 return Tri.YES
