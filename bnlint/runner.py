@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import errno
 import gc
+import io
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -101,6 +103,9 @@ class _Dispatcher(cst.CSTVisitor):
 # the rules' own recursion stay inside Python's default recursion limit (RecursionError is
 # still caught: deeper cases skip the file with a notice rather than fail the run).
 _MAX_DEPTH = 100
+# Bracket-plus-indentation depth up to which a file CPython rejected may still go to libcst;
+# hand-written code stays near 10, and every level is several ast levels.
+_MAX_TOKEN_NESTING = 30
 _TOO_DEEP = "nested too deeply for bnlint to analyse; skipped"
 # libcst holds about 600 bytes per character of source: the largest hand-written files are
 # near 1.5 MB, generated ones can be 20 MB and would take a worker's memory (12 GB and more).
@@ -117,6 +122,41 @@ def _nesting_depth(tree: ast.AST) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return deepest
+
+
+def _token_nesting(text: str) -> int | None:
+    """The deepest bracket-plus-indentation nesting of `text`; None when it does not tokenize."""
+    deepest = brackets = indents = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.INDENT:
+                indents += 1
+            elif token.type == tokenize.DEDENT:
+                indents -= 1
+            elif token.type == tokenize.OP and token.string in "([{":
+                brackets += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                brackets -= 1
+            deepest = max(deepest, brackets + indents)
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return deepest
+
+
+def _parse_newer_grammar(text: str) -> cst.Module | None:
+    """libcst's tree of a file this interpreter's parser rejects, when the file is valid in a
+    newer Python (PEP 695 type parameters read on 3.11, say) rather than a syntax error.
+
+    Only shallow files reach libcst here: CPython's depth guard did not run, and libcst's
+    parser overflows the C stack on deep nesting.
+    """
+    nesting = _token_nesting(text)
+    if nesting is None or nesting > _MAX_TOKEN_NESTING:
+        return None
+    try:
+        return cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
 
 
 def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
@@ -178,19 +218,23 @@ class _Linter:
         try:
             depth = _nesting_depth(ast.parse(source.text))
         except SyntaxError as error:
-            return self._cpython_syntax_error(source, error), None
+            newer = _parse_newer_grammar(source.text)
+            if newer is None:
+                return self._cpython_syntax_error(source, error), None
+            module = newer
         except (RecursionError, MemoryError):
             return [], _TOO_DEEP
         except ValueError:
             return self._null_byte(source), None
-        if depth > _MAX_DEPTH:
-            return [], _TOO_DEEP
-        try:
-            module = cst.parse_module(source.text)
-        except cst.ParserSyntaxError as error:
-            return self._syntax_error(source, error)
-        except RecursionError:
-            return [], _TOO_DEEP
+        else:
+            if depth > _MAX_DEPTH:
+                return [], _TOO_DEEP
+            try:
+                module = cst.parse_module(source.text)
+            except cst.ParserSyntaxError as error:
+                return self._syntax_error(source, error)
+            except RecursionError:
+                return [], _TOO_DEEP
         ctx = FileContext(self.filename, source, module, self.settings, self.project)
         rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
         try:

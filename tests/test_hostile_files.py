@@ -277,6 +277,43 @@ def test_nul_bytes_in_a_deep_file_never_reach_the_native_parser() -> None:
     assert [f.code for f in result.findings] == ["BN001"]
 
 
+NEWER_GRAMMAR = """\
+import torch.nn as nn
+
+
+class Stack[T]:
+    def push(self, item: T) -> None:
+        self.items.append(item)
+
+
+type Factory = type[nn.Module]
+bn = nn.BatchNorm2d(64, momentum=0.9)
+"""
+
+
+def test_newer_grammar_is_linted_not_called_a_syntax_error() -> None:
+    # PEP 695 syntax is a syntax error to CPython before 3.12, valid Python to libcst.
+    result = _lint(NEWER_GRAMMAR.encode())
+    assert [f.code for f in result.findings] == ["BN401"]
+    assert result.notice is None
+
+
+def test_newer_grammar_with_a_real_syntax_error_is_still_bn001() -> None:
+    result = _lint((NEWER_GRAMMAR + "def broken(:\n    pass\n").encode())
+    assert [f.code for f in result.findings] == ["BN001"]
+
+
+def test_deep_newer_grammar_file_never_reaches_the_native_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(text: str) -> None:
+        raise AssertionError("a deep file reached libcst's parser")
+
+    monkeypatch.setattr("bnlint.runner.cst.parse_module", refuse)
+    data = b"class A[T]:\n    pass\nx = " + b"[" * 3000 + b"]" * 3000 + b"\n"
+    assert [f.code for f in _lint(data).findings] == ["BN001"]
+
+
 def test_bom_keeps_columns_and_findings() -> None:
     result = _lint(codecs.BOM_UTF8 + NEIGHBOUR.encode())
     assert [(f.code, f.span.start.row, f.span.start.column) for f in result.findings] == [
