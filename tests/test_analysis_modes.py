@@ -203,3 +203,55 @@ def test_memoised_answers_in_cycles() -> None:
     index.classes["D"] = [ClassFacts("D", "d.py", ("torch.nn.Module",), frozenset({"C"}))]
     assert index.contains("C", BATCH_NORM) is Tri.NO
     assert index.contains("D", BATCH_NORM) is Tri.NO
+
+
+def test_an_imported_class_names_only_classes_under_its_package() -> None:
+    # The project's own `Model` is an nn.Module with BatchNorm; Keras's `Model` is not it.
+    index = index_source(
+        "import torch.nn as nn\nclass Model(nn.Module):\n    bn = nn.BatchNorm2d(3)\n",
+        "project/nets.py",
+    )
+    index.merge(
+        index_source(
+            "from keras import models\nclass Repeat(models.Model):\n    pass\n",
+            "project/keras_test.py",
+        )
+    )
+    index.merge(index_source("from nets import Model\nclass Head(Model):\n    pass\n", "head.py"))
+    assert index.is_module_class("keras.models.Model") is Tri.UNKNOWN
+    assert index.is_module_class("Repeat") is Tri.UNKNOWN
+    assert index.is_module_class("nets.Model") is Tri.YES
+    assert index.is_module_class("Head") is Tri.YES
+    assert index.contains("Head", BATCH_NORM) is Tri.YES
+    # Relative imports and local names still match by name.
+    assert index.is_module_class(".nets.Model") is Tri.YES
+
+
+def test_constructions_of_classes_that_are_not_modules_carry_no_mode() -> None:
+    source = """
+import torch.nn as nn
+from keras import models
+
+class Repeat(models.Model):
+    def call(self, x):
+        return x
+
+class Net(nn.Module):
+    pass
+
+def check(model, x):
+    return model(x)
+
+def test_keras():
+    model = Repeat()
+    check(model, 1)
+
+def test_torch():
+    net = Net().to("cpu")
+    check(net, 1)
+"""
+    index = index_source(source, "export_test.py")
+    assert [site.arg_modes for site in index.sites_for("check", "export_test.py")] == [
+        {},
+        {0: "train"},
+    ]

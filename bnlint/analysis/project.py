@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 import hashlib
 import json
 import os
@@ -113,6 +114,9 @@ class CallSite:
     line: int
     # Position and keyword -> 'eval' / 'train' / 'unknown'.
     arg_modes: dict[int | str, str]
+    # Position and keyword -> the class of a same-file construction passed there
+    # (`validate(Net())`): a mode counts only once the index knows the class is a module.
+    arg_classes: dict[int | str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,14 +169,40 @@ class ProjectIndex:
         sites = self.call_sites.get(name, [])
         files = {f.filename for f in self.functions.get(name, [])}
         if len(files) > 1:
-            return [site for site in sites if site.filename == filename]
-        return sites
+            sites = [site for site in sites if site.filename == filename]
+        return [self._module_arguments_only(site) for site in sites]
+
+    def _module_arguments_only(self, site: CallSite) -> CallSite:
+        """`site` without the arguments built from classes that are not known modules (a
+        Keras `Model` subclass has no train/eval mode to be in)."""
+        others = {
+            key
+            for key, reference in site.arg_classes.items()
+            if self.is_module_class(reference) is not Tri.YES
+        }
+        if not others:
+            return site
+        modes = {key: mode for key, mode in site.arg_modes.items() if key not in others}
+        return CallSite(site.caller, site.filename, site.line, modes)
 
     def unknown_calls_for(self, name: str, filename: str) -> int:
         files = {f.filename for f in self.functions.get(name, [])}
         if len(files) > 1:
             return self.unknown_calls_by_file.get((name, filename), 0)
         return self.unknown_calls.get(name, 0)
+
+    def classes_for(self, reference: str) -> list[ClassFacts]:
+        """The indexed classes a reference can name.
+
+        A reference through an absolute import (`keras.models.Model`) names only classes
+        in files under a folder or module of its package's name: a Keras `Model` is not
+        the project's `class Model(nn.Module)`. Local and relative references match by name.
+        """
+        found = self.classes.get(_simple(reference), [])
+        package, dot, _ = reference.partition(".")
+        if not found or not dot or not package:
+            return found
+        return [facts for facts in found if package in _path_names(facts.filename)]
 
     def is_module_class(self, reference: str, _seen: frozenset[str] = frozenset()) -> Tri:
         """Whether a class reference is an `nn.Module` subclass.
@@ -182,7 +212,7 @@ class ProjectIndex:
         """
         if reference in torch_api.MODULE_BASES or canonical(reference).startswith("torch.nn."):
             return Tri.YES
-        found = self.classes.get(_simple(reference))
+        found = self.classes_for(reference)
         if not found:
             return Tri.UNKNOWN
         if reference in _seen:
@@ -222,7 +252,7 @@ class ProjectIndex:
             return factory
         if reference.startswith("torch."):
             return Tri.NO if canonical(reference).startswith("torch.nn.") else Tri.UNKNOWN
-        found = self.classes.get(_simple(reference))
+        found = self.classes_for(reference)
         if not found:
             return Tri.UNKNOWN
         if reference in _seen:
@@ -252,7 +282,7 @@ class ProjectIndex:
                 continue
             if reference in _KIND_NAMES[kind]:
                 return Tri.YES
-            if _simple(reference) in self.classes and not reference.startswith("torch."):
+            if self.classes_for(reference) and not reference.startswith("torch."):
                 sub = self.contains(reference, kind, seen)
                 if sub is Tri.YES:
                     return Tri.YES
@@ -267,9 +297,9 @@ class ProjectIndex:
             elif reference not in torch_api.BATCH_NORMS and reference not in torch_api.DROPOUTS:
                 answer = Tri.UNKNOWN  # an imported class this run did not index
         for base in facts.bases:
-            if base not in torch_api.MODULE_BASES and _simple(base) not in self.classes:
+            if base not in torch_api.MODULE_BASES and not self.classes_for(base):
                 answer = Tri.UNKNOWN
-            elif _simple(base) in self.classes and _simple(base) != facts.name:
+            elif self.classes_for(base) and _simple(base) != facts.name:
                 sub = self.contains(base, kind, seen)
                 if sub is Tri.YES:
                     return Tri.YES
@@ -347,6 +377,14 @@ def _imported_class(resolved: str, node: ast.expr, imports: dict[str, str]) -> b
     if resolved.split(".")[0] in _PLAIN_LIBRARIES:
         return False
     return resolved.rpartition(".")[2][:1].isupper()
+
+
+@functools.cache
+def _path_names(filename: str) -> frozenset[str]:
+    """The folder and module names on a file's path (from the root, so a run inside a
+    package still sees the package's own name)."""
+    path = Path(filename).resolve()
+    return frozenset((*path.parent.parts, path.stem))
 
 
 def _simple(reference: str) -> str:
@@ -623,14 +661,19 @@ class _FileIndexer:
     def _call_sites(self, caller: str, order: list[ast.AST]) -> None:
         """Record calls of functions with the mode each argument is in, in source order."""
         modes: dict[str, str] = {}
+        classes: dict[str, str] = {}
         for node in order:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 key = _dotted(node.targets[0])
                 if key is not None:
                     modes.pop(key, None)
+                    classes.pop(key, None)
                     initial = self._initial_mode(node.value)
                     if initial is not None:
                         modes[key] = initial
+                    constructed = self._constructed_class(node.value)
+                    if constructed is not None:
+                        classes[key] = constructed
                 continue
             if not isinstance(node, ast.Call):
                 continue
@@ -643,18 +686,25 @@ class _FileIndexer:
                 continue
             name = callee.rpartition(".")[2]
             arg_modes: dict[int | str, str] = {}
-            for position, arg in enumerate(node.args):
+            arg_classes: dict[int | str, str] = {}
+            arguments: list[tuple[int | str, ast.expr]] = list(enumerate(node.args))
+            arguments += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+            for position, arg in arguments:
                 key = _receiver_key(arg)
                 if key is not None:
                     arg_modes[position] = modes.get(key, MODE_UNKNOWN)
-            for keyword in node.keywords:
-                key = _receiver_key(keyword.value) if keyword.arg else None
-                if key is not None and keyword.arg is not None:
-                    arg_modes[keyword.arg] = modes.get(key, MODE_UNKNOWN)
+                    if key in classes:
+                        arg_classes[position] = classes[key]
             known = {k: v for k, v in arg_modes.items() if v != MODE_UNKNOWN}
             if known:
                 self.index.call_sites.setdefault(name, []).append(
-                    CallSite(caller, self.filename, node.lineno, known)
+                    CallSite(
+                        caller,
+                        self.filename,
+                        node.lineno,
+                        known,
+                        {k: v for k, v in arg_classes.items() if k in known},
+                    )
                 )
             elif arg_modes:
                 # Callers passing values of unknown mode: counted, not stored one by one.
@@ -672,6 +722,17 @@ class _FileIndexer:
                         param = summary.params[position]
                         if param in summary.sets_mode:
                             modes[key] = summary.sets_mode[param]
+
+    def _constructed_class(self, value: ast.expr) -> str | None:
+        """The same-file class `value` constructs (through `.to(...)`-style chains), if any."""
+        while isinstance(value, ast.Call):
+            func = value.func
+            if isinstance(func, ast.Attribute) and func.attr in _CHAIN_METHODS | {"eval", "train"}:
+                value = func.value
+                continue
+            callee = self.resolve(func)
+            return callee if callee in self.local_classes else None
+        return None
 
     def _initial_mode(self, value: ast.expr) -> str | None:
         if isinstance(value, ast.Call):
@@ -758,6 +819,7 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
                 s.filename,
                 s.line,
                 [[*_arg_key(key), mode] for key, mode in s.arg_modes.items()],
+                [[*_arg_key(key), cls] for key, cls in s.arg_classes.items()],
             ]
             for callee, sites in index.call_sites.items()
             for s in sites
@@ -799,12 +861,15 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 set(called),
             )
         )
-    for callee, caller, filename, line, modes in data["call_sites"]:
+    for callee, caller, filename, line, modes, classes in data["call_sites"]:
         arg_modes: dict[int | str, str] = {
             (int(key) if kind == "i" else str(key)): str(mode) for kind, key, mode in modes
         }
+        arg_classes: dict[int | str, str] = {
+            (int(key) if kind == "i" else str(key)): str(cls) for kind, key, cls in classes
+        }
         index.call_sites.setdefault(callee, []).append(
-            CallSite(str(caller), str(filename), int(line), arg_modes)
+            CallSite(str(caller), str(filename), int(line), arg_modes, arg_classes)
         )
     index.unknown_calls = {str(k): int(v) for k, v in data["unknown_calls"].items()}
     index.unknown_calls_by_file = {

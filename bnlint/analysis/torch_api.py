@@ -14,12 +14,15 @@ BATCH_NORMS = frozenset(
     }
 )
 
+LAZY_BATCH_NORMS = frozenset(name for name in BATCH_NORMS if ".Lazy" in name)
+
 FUNCTIONAL_BATCH_NORM = frozenset({"torch.nn.functional.batch_norm"})
 
 PARTIAL = frozenset({"functools.partial"})
 
 # Positional index of `momentum` in each constructor or function.
 BATCH_NORM_MOMENTUM_POSITION = 2
+TRACK_STATS_POSITION = 4
 FUNCTIONAL_MOMENTUM_POSITION = 6
 
 # --- Mode analysis (BN1xx): layers whose behaviour depends on train/eval mode ---

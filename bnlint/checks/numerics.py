@@ -14,6 +14,10 @@ from bnlint.registry import NodeFix, Replace, Rule, register
 KERAS_MOMENTUM_THRESHOLD = 0.5
 
 
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
 def _complement(value: float) -> str:
     """`1 - m` written as a short literal: 0.99 -> '0.01'."""
     return repr(round(1 - value, 10))
@@ -38,19 +42,28 @@ class KerasMomentum(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.ctx.names
-        if names.matches(node.func, torch_api.BATCH_NORMS):
-            self._check(argument(node, "momentum", torch_api.BATCH_NORM_MOMENTUM_POSITION))
+        if layer := names.matches(node.func, torch_api.BATCH_NORMS):
+            self._check_layer(node, layer, shift=0)
         elif names.matches(node.func, torch_api.FUNCTIONAL_BATCH_NORM):
+            running_mean = argument(node, "running_mean", 1)
+            if running_mean is not None and _is_none(running_mean.value):
+                return  # no running statistics for the momentum to update
             self._check(argument(node, "momentum", torch_api.FUNCTIONAL_MOMENTUM_POSITION))
         elif names.matches(node.func, torch_api.PARTIAL) and node.args:
             target = node.args[0]
-            if (
-                target.keyword is None
-                and not target.star
-                and names.matches(target.value, torch_api.BATCH_NORMS)
-            ):
-                # partial(BN, num_features, eps, momentum): positions shift by one.
-                self._check(argument(node, "momentum", torch_api.BATCH_NORM_MOMENTUM_POSITION + 1))
+            if target.keyword is None and not target.star:
+                layer = names.matches(target.value, torch_api.BATCH_NORMS)
+                if layer:
+                    # partial(BN, num_features, eps, momentum): positions shift by one.
+                    self._check_layer(node, layer, shift=1)
+
+    def _check_layer(self, node: cst.Call, layer: str, shift: int) -> None:
+        # Lazy norms infer num_features, so every positional argument comes one earlier.
+        first = shift - 1 if layer in torch_api.LAZY_BATCH_NORMS else shift
+        tracking = argument(node, "track_running_stats", torch_api.TRACK_STATS_POSITION + first)
+        if tracking is not None and boolean(tracking.value) is False:
+            return  # momentum only weighs running statistics, which this layer does not keep
+        self._check(argument(node, "momentum", torch_api.BATCH_NORM_MOMENTUM_POSITION + first))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # `m.momentum = 0.99` inside `if isinstance(m, nn.BatchNorm2d):`
