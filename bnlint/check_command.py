@@ -10,12 +10,12 @@ import click
 
 from bnlint import __version__
 from bnlint.cache import Cache, settings_key
+from bnlint.catalog import RULES
 from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
 from bnlint.config import CliOverrides, ConfigError, ConfigResolver
 from bnlint.discovery import Discovered, MissingPath, discover
 from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
 from bnlint.progress import ProgressBar
-from bnlint.registry import all_rules
 from bnlint.report import RunReport, render
 from bnlint.runner import (
     FileResult,
@@ -84,9 +84,10 @@ def run_check(
             ]
             tune_gc()  # a process-wide setting: the command's own, not the library's
             project = _project(discovered, all_settings, workers, no_cache)
+            # Findings of the mode rules also depend on the other files (the project index).
+            project_digest = _project_digest(project)
             for item, settings in zip(discovered, all_settings, strict=True):
-                # Findings of the mode rules also depend on the other files (the project index).
-                key = settings_key(settings, options, _project_digest(project))
+                key = settings_key(settings, options, project_digest)
                 if not no_cache and key not in caches:
                     caches[key] = Cache.open(Path.cwd(), key)
                 jobs_list.append(Job(item.path, item.display, settings, caches.get(key)))
@@ -153,7 +154,6 @@ def run_check(
             ExitStatus.FINDINGS if pending_diff and not exit_zero else ExitStatus.CLEAN, had_error
         )
 
-    rules = all_rules()
     report = RunReport(
         findings=findings,
         sources={r.filename: r.source for r in results if r.source is not None and r.findings},
@@ -166,7 +166,7 @@ def run_check(
         files_checked=len(results),
         fixes_applied=0 if targets == ["-"] else sum(r.fixes_applied for r in results),
         color=output_format == "text" and _use_color(output),
-        rules={code: (rule.name, rule.summary(), rule.severity) for code, rule in rules.items()},
+        rules={code: (info.name, info.summary, info.severity) for code, info in RULES.items()},
         version=__version__,
         quiet=quiet,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
-from bnlint.registry import UnknownSelector, all_rules, expand_selector, resolve_selection
+from bnlint.catalog import RULES, UnknownSelector, expand_selector, resolve_selection
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,6 +67,7 @@ class Settings:
         self._enabled: frozenset[str] | None = None
         self._per_file: list[tuple[pathspec.GitIgnoreSpec, frozenset[str]]] | None = None
         self._exclude_spec: pathspec.GitIgnoreSpec | None = None
+        self._resolved_root: Path | None = None
 
     def with_overrides(self, cli: CliOverrides) -> Settings:
         return Settings(
@@ -96,7 +98,9 @@ class Settings:
         except (RuntimeError, OSError):  # a symlink loop: its own path
             resolved = Path(os.path.abspath(path))
         try:
-            return resolved.relative_to(self.root.resolve()).as_posix()
+            if self._resolved_root is None:
+                self._resolved_root = self.root.resolve()
+            return resolved.relative_to(self._resolved_root).as_posix()
         except ValueError:
             return path.as_posix()
 
@@ -154,7 +158,6 @@ def _check_patterns(key: str, patterns: list[str]) -> None:
 def settings_from_table(table: dict[str, Any], root: Path, path: Path | None) -> Settings:
     """Validate a `[tool.bnlint]` table; every error names its key."""
     settings = Settings(root=root, path=path)
-    rules = all_rules()
     for key, value in table.items():
         if key in _LIST_KEYS:
             items = _string_list(key, value)
@@ -175,16 +178,16 @@ def settings_from_table(table: dict[str, Any], root: Path, path: Path | None) ->
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError("`min-batch-size` must be a positive integer")
             settings.min_batch_size = value
-        elif key.upper() in rules and isinstance(value, dict):
+        elif key.upper() in RULES and isinstance(value, dict):
             settings.rule_options[key.upper()] = _rule_options(
-                key, rules[key.upper()].options, value
+                key, RULES[key.upper()].options, value
             )
         else:
             raise ConfigError(f"unknown configuration key `{key}`")
     return settings
 
 
-def _rule_options(code: str, declared: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+def _rule_options(code: str, declared: Mapping[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for name, value in given.items():
         if name not in declared:

@@ -9,7 +9,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
+from bnlint.catalog import UnknownSelector, expand_selector, resolve_selection
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
+
+__all__ = [
+    "InsertBefore",
+    "NodeFix",
+    "Replace",
+    "Report",
+    "Rule",
+    "UnknownSelector",
+    "all_rules",
+    "expand_selector",
+    "register",
+    "resolve_selection",
+    "rule_by_name_or_code",
+]
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -160,38 +175,3 @@ def rule_by_name_or_code(key: str) -> type[Rule] | None:
     if upper in rules:
         return rules[upper]
     return next((rule for rule in rules.values() if rule.name == key), None)
-
-
-class UnknownSelector(ValueError):
-    pass
-
-
-def expand_selector(selector: str) -> list[str]:
-    """Codes matched by a code or a prefix (`BN1`, `BN`, `BN105`); unknown ones raise."""
-    selector = selector.strip().upper()
-    codes = [code for code in all_rules() if code.startswith(selector)]
-    if not selector or not codes:
-        raise UnknownSelector(selector or "''")
-    return codes
-
-
-def resolve_selection(
-    select: list[str] | None,
-    extend_select: list[str],
-    ignore: list[str],
-) -> frozenset[str]:
-    """The set of enabled codes, ruff-style: select (or defaults) + extend-select - ignore.
-
-    An off-by-default rule is enabled only when a selector names its full code.
-    """
-    rules = all_rules()
-    enabled: set[str] = set()
-    if select is None:
-        enabled = {code for code, rule in rules.items() if rule.default_enabled}
-    for selector in [*(select or []), *extend_select]:
-        for code in expand_selector(selector):
-            if rules[code].default_enabled or selector.strip().upper() == code:
-                enabled.add(code)
-    for selector in ignore:
-        enabled.difference_update(expand_selector(selector))
-    return frozenset(enabled)

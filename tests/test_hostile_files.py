@@ -309,7 +309,7 @@ def test_deep_newer_grammar_file_never_reaches_the_native_parser(
     def refuse(text: str) -> None:
         raise AssertionError("a deep file reached libcst's parser")
 
-    monkeypatch.setattr("bnlint.runner.cst.parse_module", refuse)
+    monkeypatch.setattr("bnlint.linter.cst.parse_module", refuse)
     data = b"class A[T]:\n    pass\nx = " + b"[" * 3000 + b"]" * 3000 + b"\n"
     assert [f.code for f in _lint(data).findings] == ["BN001"]
 

@@ -239,3 +239,28 @@ def test_resolve_selection_is_select_plus_extend_minus_ignore() -> None:
         {c for c in default_on if c.startswith("BN1")} | {"BN401"}
     ) - {"BN105"}
     assert resolve_selection([], [], []) == frozenset()
+
+
+def test_the_catalog_describes_every_rule_as_its_class_does() -> None:
+    # Selection, configuration and reports read the catalog (no libcst); it must say what
+    # the rule classes say, field by field.
+    from bnlint.catalog import RULES as CATALOG
+
+    assert list(CATALOG) == list(RULES)
+    for code, rule in RULES.items():
+        info = CATALOG[code]
+        assert (
+            info.name,
+            info.severity,
+            info.summary,
+            info.default_enabled,
+            info.runtime_only,
+            dict(info.options),
+        ) == (
+            rule.name,
+            rule.severity,
+            rule.summary(),
+            rule.default_enabled,
+            rule.runtime_only,
+            rule.options,
+        ), code

@@ -120,3 +120,27 @@ def test_linted_code_is_never_imported_or_run(tmp_path: Path) -> None:
     assert not marker.exists(), "bnlint ran code it was only asked to lint"
     assert "pkg" not in modules
     assert "train" not in modules
+
+
+def test_a_run_answered_from_the_cache_does_not_import_libcst(tmp_path: Path) -> None:
+    # Parsing is for changed files only: a warm pre-commit run skips libcst's import.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.bnlint]\n", encoding="utf-8")
+    for fixture in ("train_resnet.py", "evaluate_checkpoint.py"):
+        (project / fixture).write_bytes((ROOT / "fixtures" / fixture).read_bytes())
+    (project / "clean.py").write_text("import torch\nx = torch.zeros(2)\n", encoding="utf-8")
+    cold_code, cold_modules, cold_output = _check_in_subprocess(project, "--format", "concise", ".")
+    warm_code, warm_modules, warm_output = _check_in_subprocess(project, "--format", "concise", ".")
+    assert cold_code == warm_code == 1
+    assert warm_output == cold_output
+    assert "libcst" in cold_modules
+    assert "libcst" not in warm_modules
+    assert "bnlint.checks" not in warm_modules
+    # One changed file brings the parser back.
+    (project / "clean.py").write_text(
+        "import torch.nn as nn\nbn = nn.BatchNorm2d(8, momentum=0.9)\n", encoding="utf-8"
+    )
+    _, changed_modules, changed_output = _check_in_subprocess(project, "--format", "concise", ".")
+    assert "libcst" in changed_modules
+    assert "BN401" in changed_output

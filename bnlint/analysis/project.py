@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlint.analysis import torch_api
-from bnlint.analysis.names import canonical
+from bnlint.analysis.torch_api import canonical
 
 
 class Tri(enum.Enum):

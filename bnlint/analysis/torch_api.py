@@ -101,3 +101,26 @@ WRAPPERS = frozenset(
 
 TORCH_LOAD = frozenset({"torch.load", "torch.jit.load"})
 DEEPCOPY = frozenset({"copy.deepcopy"})
+
+
+# Re-exports of the same class under another module path, mapped to the public name.
+_CANONICAL_MODULES = {
+    "torch.nn.modules.batchnorm": "torch.nn",
+    "torch.nn.modules.normalization": "torch.nn",
+    "torch.nn.modules.instancenorm": "torch.nn",
+    "torch.nn.modules.dropout": "torch.nn",
+    "torch.nn.modules.conv": "torch.nn",
+    "torch.nn.modules.linear": "torch.nn",
+    "torch.nn.modules.container": "torch.nn",
+    "torch.nn.modules.module": "torch.nn",
+    "torch.nn.modules": "torch.nn",
+    "torch.nn.parallel.distributed": "torch.nn.parallel",
+    "torch.nn.parallel.data_parallel": "torch.nn.parallel",
+}
+
+
+def canonical(qualified: str) -> str:
+    """`torch.nn.modules.batchnorm.BatchNorm2d` -> `torch.nn.BatchNorm2d`."""
+    module, _, attr = qualified.rpartition(".")
+    public = _CANONICAL_MODULES.get(module)
+    return f"{public}.{attr}" if public else qualified

@@ -1,0 +1,275 @@
+"""Linting one decoded text: parse, one shared walk for every rule, findings with positions.
+
+Kept apart from the runner so that a run whose files are all cached never imports libcst.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import cast
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from bnlint.analysis.context import FileContext
+from bnlint.analysis.walk import visit as visit_tree
+from bnlint.config import FileSettings
+from bnlint.diagnostics import Edit, Finding, Fix, Position, Span, position_from_cst
+from bnlint.registry import InsertBefore, Report, Rule, all_rules
+from bnlint.runner import SYNTAX_ERROR, _syntax_finding
+from bnlint.source import SourceText
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """One walk of the tree that calls every rule's visit_/leave_ methods."""
+
+    def __init__(self, ctx: FileContext, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._ancestors = ctx.ancestors
+        self._visit: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
+        self._leave: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
+        for rule in rules:
+            for attribute in dir(rule):
+                if attribute.startswith("visit_"):
+                    self._visit.setdefault(attribute[6:], []).append(getattr(rule, attribute))
+                elif attribute.startswith("leave_"):
+                    self._leave.setdefault(attribute[6:], []).append(getattr(rule, attribute))
+        # Imports feed name resolution before any rule sees a later use of the name.
+        for kind in ("Import", "ImportFrom"):
+            self._visit.setdefault(kind, []).insert(0, self._import)
+        self._visit_by_type: dict[type, list[Callable[[cst.CSTNode], object]]] = {}
+        self._leave_by_type: dict[type, list[Callable[[cst.CSTNode], object]]] = {}
+
+    def _import(self, node: cst.CSTNode) -> None:
+        self._ctx.names.add_import(cast(cst.Import | cst.ImportFrom, node))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._ancestors.append(node)
+        kind = type(node)
+        handlers = self._visit_by_type.get(kind)
+        if handlers is None:
+            handlers = self._visit_by_type[kind] = self._visit.get(kind.__name__, [])
+        for handler in handlers:
+            handler(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        kind = type(original_node)
+        handlers = self._leave_by_type.get(kind)
+        if handlers is None:
+            handlers = self._leave_by_type[kind] = self._leave.get(kind.__name__, [])
+        for handler in handlers:
+            handler(original_node)
+        self._ancestors.pop()
+
+
+# Real code nests a few dozen ast nodes deep; up to this depth libcst's recursive walk and
+# the rules' own recursion stay inside Python's default recursion limit (RecursionError is
+# still caught: deeper cases skip the file with a notice rather than fail the run).
+_MAX_DEPTH = 100
+# Bracket-plus-indentation depth up to which a file CPython rejected may still go to libcst;
+# hand-written code stays near 10, and every level is several ast levels.
+_MAX_TOKEN_NESTING = 30
+_TOO_DEEP = "nested too deeply for bnlint to analyse; skipped"
+
+
+def _nesting_depth(tree: ast.AST) -> int:
+    """How many ast nodes deep the tree goes (iteratively: the tree may be deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _token_nesting(text: str) -> int | None:
+    """The deepest bracket-plus-indentation nesting of `text`; None when it does not tokenize."""
+    deepest = brackets = indents = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.INDENT:
+                indents += 1
+            elif token.type == tokenize.DEDENT:
+                indents -= 1
+            elif token.type == tokenize.OP and token.string in "([{":
+                brackets += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                brackets -= 1
+            deepest = max(deepest, brackets + indents)
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return deepest
+
+
+def _parse_newer_grammar(text: str) -> cst.Module | None:
+    """libcst's tree of a file this interpreter's parser rejects, when the file is valid in a
+    newer Python (PEP 695 type parameters read on 3.11, say) rather than a syntax error.
+
+    Only shallow files reach libcst here: CPython's depth guard did not run, and libcst's
+    parser overflows the C stack on deep nesting.
+    """
+    nesting = _token_nesting(text)
+    if nesting is None or nesting > _MAX_TOKEN_NESTING:
+        return None
+    try:
+        return cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
+
+
+def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
+    """One regex over the enabled rules' trigger tokens; None when some rule needs every file."""
+    alternatives: set[bytes] = set()
+    for rule in rules:
+        if rule.code == SYNTAX_ERROR or rule.runtime_only:
+            continue
+        if rule.trigger_pattern is not None:
+            alternatives.add(b"(?:" + rule.trigger_pattern + b")")
+        elif rule.triggers:
+            alternatives.update(re.escape(token) for token in rule.triggers)
+        else:
+            return None
+    if not alternatives:
+        return re.compile(rb"(?!)")
+    return re.compile(b"|".join(sorted(alternatives)), re.MULTILINE)
+
+
+class Linter:
+    """Lints one decoded text with a fixed set of rules."""
+
+    def __init__(self, filename: str, settings: FileSettings, project: object = None) -> None:
+        self.filename = filename
+        self.settings = settings
+        self.project = project
+        registry = all_rules()
+        self.rules = [registry[code] for code in sorted(settings.enabled) if code in registry]
+        self.trigger = _trigger_pattern(self.rules)
+
+    def wants(self, data: bytes) -> bool:
+        return self.trigger is None or self.trigger.search(data) is not None
+
+    def lint(self, source: SourceText) -> tuple[list[Finding], str | None]:
+        """Findings for `source` (before suppression) and a notice, if any."""
+        # CPython's parser goes first: libcst's native parser overflows the C stack on
+        # nesting CPython refuses (a segfault, not an exception) and is quadratic on
+        # long operator chains, so what CPython rejects or finds absurdly deep never
+        # reaches it.
+        if "\0" in source.text:
+            # CPython refuses null bytes (ValueError or SyntaxError, by version, without a
+            # position): say what `python file.py` says, at the first one.
+            return self._null_byte(source), None
+        try:
+            depth = _nesting_depth(ast.parse(source.text))
+        except SyntaxError as error:
+            newer = _parse_newer_grammar(source.text)
+            if newer is None:
+                return self._cpython_syntax_error(source, error), None
+            module = newer
+        except (RecursionError, MemoryError):
+            return [], _TOO_DEEP
+        except ValueError:
+            return self._null_byte(source), None
+        else:
+            if depth > _MAX_DEPTH:
+                return [], _TOO_DEEP
+            try:
+                module = cst.parse_module(source.text)
+            except cst.ParserSyntaxError as error:
+                return self._syntax_error(source, error)
+            except RecursionError:
+                return [], _TOO_DEEP
+        ctx = FileContext(self.filename, source, module, self.settings, self.project)
+        rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
+        try:
+            visit_tree(module, _Dispatcher(ctx, rules))
+            if not ctx.reports:
+                return [], None
+            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            return [
+                self._finding(report, positions, module, source) for report in ctx.reports
+            ], None
+        except RecursionError:
+            # Deep enough for a rule's or libcst's recursion: half a walk's findings
+            # would be arbitrary, so none.
+            return [], _TOO_DEEP
+
+    def _syntax_error(
+        self, source: SourceText, error: cst.ParserSyntaxError
+    ) -> tuple[list[Finding], str | None]:
+        try:
+            ast.parse(source.text)
+        except SyntaxError as python_error:
+            return self._cpython_syntax_error(source, python_error), None
+        except (ValueError, RecursionError, MemoryError):
+            pass
+        else:
+            # Valid Python that this libcst cannot read: not the user's syntax error.
+            return [], f"libcst cannot parse this file ({error.message}); skipped"
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return [], None
+        position = Position(max(error.raw_line, 1), error.raw_column + 1)
+        return [_syntax_finding(self.filename, error.message, position)], None
+
+    def _null_byte(self, source: SourceText) -> list[Finding]:
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return []
+        position = source.position(max(source.text.find("\0"), 0))
+        return [_syntax_finding(self.filename, "source code cannot contain null bytes", position)]
+
+    def _cpython_syntax_error(self, source: SourceText, error: SyntaxError) -> list[Finding]:
+        """BN001 at CPython's message and position: the ones `python file.py` shows."""
+        if SYNTAX_ERROR not in self.settings.enabled:
+            return []
+        # CPython's offset counts characters from 1, as ours do.
+        row = min(max(error.lineno or 1, 1), max(source.line_count, 1))
+        width = len(source.line(row)) + 1
+        column = min(max(error.offset or 1, 1), width)
+        return [_syntax_finding(self.filename, error.msg, Position(row, column))]
+
+    def _finding(
+        self,
+        report: Report,
+        positions: object,
+        module: cst.Module,
+        source: SourceText,
+    ) -> Finding:
+        code_range = _range(positions, report.node)
+        fix = None
+        if report.fix is not None:
+            edits = []
+            for change in report.fix.changes:
+                change_range = _range(positions, change.node)
+                start = position_from_cst(change_range.start.line, change_range.start.column)
+                if isinstance(change, InsertBefore):
+                    indent = source.line(start.row)[: start.column - 1]
+                    content = f"{change.code}{module.default_newline}{indent}"
+                    edits.append(Edit(content, Span(start, start)))
+                else:
+                    end = position_from_cst(change_range.end.line, change_range.end.column)
+                    edits.append(Edit(change.code, Span(start, end)))
+            fix = Fix(report.fix.applicability, report.fix.message, tuple(edits))
+        return Finding(
+            code=report.rule.code,
+            name=report.rule.name,
+            severity=report.severity,
+            message=report.message,
+            hint=report.hint,
+            filename=self.filename,
+            span=Span(
+                position_from_cst(code_range.start.line, code_range.start.column),
+                position_from_cst(code_range.end.line, code_range.end.column),
+            ),
+            fix=fix,
+        )
+
+
+def _range(positions: object, node: cst.CSTNode) -> CodeRange:
+    # What MetadataWrapper.resolve(PositionProvider) returns.
+    return cast("Mapping[cst.CSTNode, CodeRange]", positions)[node]
