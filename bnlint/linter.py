@@ -15,6 +15,7 @@ from typing import cast
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from bnlint.analysis.ast_nodes import depth as ast_depth
 from bnlint.analysis.context import FileContext
 from bnlint.analysis.walk import visit as visit_tree
 from bnlint.config import FileSettings
@@ -76,17 +77,6 @@ _MAX_DEPTH = 100
 # hand-written code stays near 10, and every level is several ast levels.
 _MAX_TOKEN_NESTING = 30
 _TOO_DEEP = "nested too deeply for bnlint to analyse; skipped"
-
-
-def _nesting_depth(tree: ast.AST) -> int:
-    """How many ast nodes deep the tree goes (iteratively: the tree may be deep)."""
-    deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
 
 
 def _token_nesting(text: str) -> int | None:
@@ -155,7 +145,9 @@ class Linter:
     def wants(self, data: bytes) -> bool:
         return self.trigger is None or self.trigger.search(data) is not None
 
-    def lint(self, source: SourceText) -> tuple[list[Finding], str | None]:
+    def lint(
+        self, source: SourceText, known_depth: int | None = None
+    ) -> tuple[list[Finding], str | None]:
         """Findings for `source` (before suppression) and a notice, if any."""
         # CPython's parser goes first: libcst's native parser overflows the C stack on
         # nesting CPython refuses (a segfault, not an exception) and is quadratic on
@@ -166,7 +158,8 @@ class Linter:
             # position): say what `python file.py` says, at the first one.
             return self._null_byte(source), None
         try:
-            depth = _nesting_depth(ast.parse(source.text))
+            # A depth the project index measured on these very bytes spares a second parse.
+            depth = known_depth if known_depth is not None else ast_depth(ast.parse(source.text))
         except SyntaxError as error:
             newer = _parse_newer_grammar(source.text)
             if newer is None:

@@ -114,8 +114,12 @@ def lint_source(
     settings: FileSettings,
     options: LintOptions = LintOptions(),
     project: object = None,
+    known_depth: int | None = None,
 ) -> FileResult:
-    """Lint decoded text; with `options.fix`, fix until nothing more applies."""
+    """Lint decoded text; with `options.fix`, fix until nothing more applies.
+
+    `known_depth`: the `ast` depth of exactly this text, when something already parsed it.
+    """
     result = FileResult(filename, source=source)
     if file_is_suppressed(source.text):
         return result
@@ -131,7 +135,7 @@ def lint_source(
         and not _unparsable(source.text, settings)
     ):
         return result
-    findings, result.notice = linter.lint(source)
+    findings, result.notice = linter.lint(source, known_depth)
     if options.fix:
         current = source
         for _ in range(_MAX_FIX_ROUNDS):
@@ -176,7 +180,14 @@ def lint_bytes(
         _parsed_by_index(project, filename) or not _unparsable(source.text, settings)
     ):
         return FileResult(filename, source=source)
-    return lint_source(source, filename, settings, options, project)
+    return lint_source(
+        source, filename, settings, options, project, _indexed_depth(project, filename, data)
+    )
+
+
+def _indexed_depth(project: object, filename: str, data: bytes) -> int | None:
+    depth_of = getattr(project, "depth_of", None)
+    return cast("int | None", depth_of(filename, data)) if callable(depth_of) else None
 
 
 def _parsed_by_index(project: object, filename: str) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bnlint.analysis import torch_api
+from bnlint.analysis import ast_nodes, torch_api
 from bnlint.analysis.torch_api import canonical
 
 
@@ -132,6 +132,8 @@ class ProjectIndex:
     unparsable: set[str] = field(default_factory=set)
     # Content digest of every indexed file, so caches can tell when the project changed.
     digests: dict[str, str] = field(default_factory=dict)
+    # How many `ast` nodes deep each parsed file goes: the linter's guard before libcst.
+    depths: dict[str, int] = field(default_factory=dict)
     # Answers of `contains` and `is_module_class` (see there).
     _contains_memo: dict[tuple[str, str], Tri] = field(
         default_factory=dict, compare=False, repr=False
@@ -140,6 +142,13 @@ class ProjectIndex:
     def parsed(self, filename: str) -> bool:
         """Whether `filename` was indexed and `ast` parsed it (no syntax error to report)."""
         return filename in self.filenames and filename not in self.unparsable
+
+    def depth_of(self, filename: str, data: bytes) -> int | None:
+        """The `ast` depth of `filename` when the index parsed exactly these bytes."""
+        depth = self.depths.get(filename)
+        if depth is None or self.digests.get(filename) != hashlib.sha256(data).hexdigest():
+            return None
+        return depth
 
     def digest(self) -> str:
         """One digest of every indexed file's content."""
@@ -336,6 +345,7 @@ class ProjectIndex:
         self.filenames |= other.filenames
         self.unparsable |= other.unparsable
         self.digests.update(other.digests)
+        self.depths.update(other.depths)
 
 
 def factory_contains(reference: str, kind: str) -> Tri | None:
@@ -463,7 +473,7 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         index.unparsable.add(filename)
         return index
-    nodes = list(ast.walk(tree))
+    nodes, index.depths[filename] = ast_nodes.walk_with_depth(tree)
     try:
         _FileIndexer(index, filename, _imports(nodes)).run(tree, nodes)
     except RecursionError:  # nesting deeper than the indexer's recursion: no facts
@@ -581,7 +591,7 @@ class _FileIndexer:
         references: set[str] = set()
         attributes: dict[str, str] = {}
         opaque = False
-        for inner in ast.walk(node):
+        for inner in ast_nodes.walk(node):
             if isinstance(inner, ast.Name | ast.Attribute) and isinstance(inner.ctx, ast.Load):
                 resolved = self.resolve(inner)
                 if resolved is None:
@@ -830,13 +840,18 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
             for (name, filename), count in index.unknown_calls_by_file.items()
         ],
         "filenames": sorted(index.filenames),
+        "depths": index.depths,
         "unparsable": sorted(index.unparsable),
     }
 
 
 def index_from_json(data: dict[str, Any]) -> ProjectIndex:
     """The inverse of `index_to_json` (raises KeyError/TypeError/ValueError on bad data)."""
-    index = ProjectIndex(filenames=set(data["filenames"]), unparsable=set(data["unparsable"]))
+    index = ProjectIndex(
+        filenames=set(data["filenames"]),
+        unparsable=set(data["unparsable"]),
+        depths={str(name): int(depth) for name, depth in data["depths"].items()},
+    )
     for name, filename, bases, references, attributes, opaque in data["classes"]:
         index.classes.setdefault(name, []).append(
             ClassFacts(

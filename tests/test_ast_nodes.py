@@ -1,0 +1,68 @@
+"""The fast `ast` walks agree with the standard library's."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+
+import pytest
+
+from bnlint.analysis import ast_nodes
+from bnlint.analysis.project import index_source
+from bnlint.config import FileSettings
+from bnlint.runner import lint_source
+from bnlint.source import SourceText
+
+from .conftest import FIXTURES
+
+
+def _reference_depth(tree: ast.AST) -> int:
+    return 1 + max((_reference_depth(child) for child in ast.iter_child_nodes(tree)), default=0)
+
+
+SOURCES = [
+    "",
+    "x = 1\n",
+    "x = " + "(" * 50 + "1" + ")" * 50 + "\n",
+    "def f():\n"
+    + "".join("    " * (i + 1) + "if x:\n" for i in range(30))
+    + "    " * 31
+    + "pass\n",
+    "x = " + " + ".join(["a"] * 40) + "\n",
+    *(path.read_text(encoding="utf-8") for path in sorted(FIXTURES.rglob("*.py"))[:40]),
+]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_walk_and_depth_match_the_standard_library(source: str) -> None:
+    tree = ast.parse(source)
+    nodes, depth = ast_nodes.walk_with_depth(tree)
+    assert [id(node) for node in nodes] == [id(node) for node in ast.walk(tree)]
+    assert depth == ast_nodes.depth(tree) == _reference_depth(tree)
+
+
+def test_the_index_depth_is_for_exactly_the_bytes_it_parsed() -> None:
+    source = b"x = " + b"[" * 40 + b"]" * 40 + b"\n"
+    index = index_source(source, "deep.py")
+    index.digests["deep.py"] = hashlib.sha256(source).hexdigest()
+    assert index.depth_of("deep.py", source) == ast_nodes.depth(ast.parse(source))
+    assert index.depth_of("deep.py", source + b"y = 1\n") is None
+    assert index.depth_of("other.py", source) is None
+
+
+def test_a_depth_known_from_the_index_still_keeps_deep_files_from_libcst(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(text: str) -> None:
+        raise AssertionError("a deep file reached libcst's parser")
+
+    monkeypatch.setattr("bnlint.linter.cst.parse_module", refuse)
+    source = SourceText(
+        "import torch.nn as nn\nbn = nn.BatchNorm2d(8, momentum=0.9)\n", "utf-8", False
+    )
+    result = lint_source(
+        source, "deep.py", FileSettings(enabled=frozenset({"BN401"})), known_depth=500
+    )
+    assert result.findings == []
+    assert result.notice is not None
+    assert "nested too deeply" in result.notice
