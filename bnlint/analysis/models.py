@@ -28,6 +28,7 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import BATCH_NORM, DROPOUT, Tri, factory_contains
+from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
@@ -391,7 +392,7 @@ class ModelIndex:
         return key in self._called_keys[id(scope)]
 
 
-class _ScopeCollector(cst.CSTVisitor):
+class _ScopeCollector(ScopeVisitor):
     """Assignments and module-method uses of keys in one scope."""
 
     def __init__(self) -> None:
@@ -399,15 +400,6 @@ class _ScopeCollector(cst.CSTVisitor):
         self.assignments: dict[str, list[cst.BaseExpression]] = {}
         self.module_uses: set[str] = set()
         self.called: set[str] = set()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

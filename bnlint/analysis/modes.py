@@ -34,6 +34,7 @@ from bnlint.analysis.intent import is_eval_name
 from bnlint.analysis.models import model_key
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import MODE_EVAL, MODE_TRAIN
+from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
@@ -123,21 +124,12 @@ def _tag(state: State | None, loop: int) -> State | None:
     }
 
 
-class _Calls(cst.CSTVisitor):
+class _Calls(ScopeVisitor):
     """Calls of an expression in evaluation order (arguments first), lambdas excluded."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[cst.Call] = []
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
     def leave_Call(self, original_node: cst.Call) -> None:
         self.calls.append(original_node)

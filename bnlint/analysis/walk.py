@@ -114,3 +114,17 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
             stack.extend((child, False) for child in reversed(list(children(current))))
         else:
             on_leave(current)
+
+
+class ScopeVisitor(cst.CSTVisitor):
+    """A visitor that stays in one scope: nested functions, classes and lambdas run later,
+    or never, so what they hold is not part of this scope's flow."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
