@@ -71,3 +71,14 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
     assert actual == expected, (
         f"{path.name} differs; run pytest --update-goldens and review the diff"
     )
+
+
+@pytest.fixture
+def libcst_parser_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything reaches libcst's native parser (it overflows the C stack
+    on deep files instead of raising)."""
+
+    def refuse(text: str) -> None:
+        raise AssertionError("a deep file reached libcst's parser")
+
+    monkeypatch.setattr("bnlint.linter.cst.parse_module", refuse)

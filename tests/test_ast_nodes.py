@@ -51,12 +51,8 @@ def test_the_index_depth_is_for_exactly_the_bytes_it_parsed() -> None:
 
 
 def test_a_depth_known_from_the_index_still_keeps_deep_files_from_libcst(
-    monkeypatch: pytest.MonkeyPatch,
+    libcst_parser_refused: None,
 ) -> None:
-    def refuse(text: str) -> None:
-        raise AssertionError("a deep file reached libcst's parser")
-
-    monkeypatch.setattr("bnlint.linter.cst.parse_module", refuse)
     source = SourceText(
         "import torch.nn as nn\nbn = nn.BatchNorm2d(8, momentum=0.9)\n", "utf-8", False
     )
