@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis.names import NameResolver
-from bnlint.analysis.structure.elements import Element
+from bnlint.analysis.structure.elements import Block, Element
 from bnlint.analysis.structure.layers import FUNCTIONAL_SPECS, Layer
 from bnlint.analysis.structure.scopes import Scope
 from bnlint.analysis.walk import children
@@ -122,6 +122,8 @@ class _Walker:
         if isinstance(statement, cst.FunctionDef | cst.ClassDef):
             self.generic(statement)
             return
+        if isinstance(statement, cst.For) and self.chain(statement):
+            return
         before = dict(self.env)
         outer = self.block_id
         for header in _headers(statement):
@@ -144,6 +146,42 @@ class _Walker:
                 self.env.pop(name)
                 if name in before:
                     before[name].uses += 1
+
+    def chain(self, loop: cst.For) -> bool:
+        """`for layer in self.layers: x = layer(x)`: a ModuleList applied as one chain, the
+        same data path as a Sequential. Any other loop body is left to the generic walk."""
+        target, iterated = loop.target, loop.iter
+        if (
+            loop.asynchronous is not None
+            or loop.orelse is not None
+            or not isinstance(target, cst.Name)
+            or not isinstance(iterated, cst.Attribute)
+            or not _is_self(iterated.value)
+        ):
+            return False
+        assign = _only_statement(loop.body)
+        if not (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and isinstance(assign.value, cst.Call)
+            and isinstance(assign.value.func, cst.Name)
+            and assign.value.func.value == target.value
+            and len(assign.value.args) == 1
+            and assign.value.args[0].keyword is None
+            and not assign.value.args[0].star
+            and isinstance(assign.value.args[0].value, cst.Name)
+            and assign.value.args[0].value.value == assign.targets[0].target.value
+        ):
+            return False
+        element = self.attribute(iterated.attr.value)
+        if not isinstance(element, Block):
+            return False
+        self.reference(iterated.attr.value)
+        source = self.operand(assign.value.args[0].value)
+        result = self.apply(assign.value, element, iterated.attr.value, source)
+        self.env[assign.targets[0].target.value] = result
+        return True
 
     # -- expressions --------------------------------------------------------------
     def expression(self, node: cst.BaseExpression | None) -> Value | None:
@@ -211,6 +249,19 @@ class _Walker:
         application = Application(node, element, attribute, source, self.block_id)
         self.flow.applications.append(application)
         return Value(application, self.block_id)
+
+
+def _only_statement(body: cst.BaseSuite) -> cst.BaseSmallStatement | None:
+    """The one small statement a suite holds, or None."""
+    if isinstance(body, cst.IndentedBlock):
+        if len(body.body) != 1 or not isinstance(body.body[0], cst.SimpleStatementLine):
+            return None
+        smalls = body.body[0].body
+    elif isinstance(body, cst.SimpleStatementSuite):
+        smalls = body.body
+    else:
+        return None
+    return smalls[0] if len(smalls) == 1 else None
 
 
 def _is_self(node: cst.BaseExpression) -> bool:

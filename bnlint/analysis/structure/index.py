@@ -13,6 +13,7 @@ from bnlint.analysis.structure.elements import Block, Element, adjacent, first_l
 from bnlint.analysis.structure.layers import (
     ATTENTION_FUNCTIONS,
     LAYER_SPECS,
+    MODULE_LIST,
     SEQUENCE_LAYERS,
     SEQUENTIAL,
     Kind,
@@ -20,7 +21,7 @@ from bnlint.analysis.structure.layers import (
 )
 from bnlint.analysis.structure.resolver import Resolver, super_init_call
 from bnlint.analysis.structure.scopes import Frame, Scope
-from bnlint.analysis.walk import children
+from bnlint.analysis.walk import children, walk
 
 _ADD_MODULE = frozenset({"add_module", "register_module"})
 
@@ -89,6 +90,7 @@ class StructureIndex:
             names, self.frames, self.module_frame, collector.functions, sequential_classes
         )
         self._attribute_cache: dict[tuple[int, str], Element | None] = {}
+        self._self_reference_cache: dict[int, dict[str, int]] = {}
         self._resolving: set[tuple[int, str]] = set()
         self.blocks: list[tuple[Block, Frame]] = []
         self.links: list[Link] = []
@@ -113,10 +115,41 @@ class StructureIndex:
             return None
         self._resolving.add(key)
         value, frame = assigned[0]
-        element = self.resolver.resolve(value, Scope(frame), lambda n: self.attribute(cls, n))
+        element: Element | None = self.resolver.resolve(
+            value, Scope(frame), lambda n: self.attribute(cls, n)
+        )
         self._resolving.discard(key)
+        if self._module_list(element) and self._self_references(cls).get(name) != 2:
+            # Appended to, indexed or iterated anywhere but in one chain loop: the items
+            # seen at construction are not the path the data takes.
+            element = None
         self._attribute_cache[key] = element
         return element
+
+    def _module_list(self, element: Element | None) -> Block | None:
+        """`element` when it is what an `nn.ModuleList([...])` holds."""
+        if (
+            isinstance(element, Block)
+            and element.node is not None
+            and self.names.matches(element.node.func, MODULE_LIST) is not None
+        ):
+            return element
+        return None
+
+    def _self_references(self, cls: ModuleClass) -> dict[str, int]:
+        """How often each `self.<name>` is written anywhere in the class."""
+        found = self._self_reference_cache.get(id(cls.node))
+        if found is None:
+            found = {}
+
+            def count(node: cst.CSTNode) -> bool:
+                if isinstance(node, cst.Attribute) and _is_self_name(node.value):
+                    found[node.attr.value] = found.get(node.attr.value, 0) + 1
+                return True
+
+            walk(cls.node, count)
+            self._self_reference_cache[id(cls.node)] = found
+        return found
 
     def _attributes_of(self, cls: ModuleClass) -> Callable[[str], Element | None]:
         return lambda name: self.attribute(cls, name)
@@ -168,6 +201,12 @@ class StructureIndex:
                     references[attribute] = references.get(attribute, 0) + count
             for flow in cls.flows.values():
                 for application in flow.applications:
+                    chain = self._module_list(application.element)
+                    if chain is not None:
+                        # Applied as a chain (the only way the data path admits one).
+                        for run in (chain.items, *chain.fragments):
+                            for before, after in adjacent(run):
+                                self._link(before, after, "forward")
                     source = _certain_source(application, references)
                     if source is None:
                         continue
@@ -260,6 +299,10 @@ class StructureIndex:
             if evidence is not None and norms and not has_conv:
                 found.append((cls, evidence, norms))
         return found
+
+
+def _is_self_name(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
 
 
 def _certain_source(application: Application, references: dict[str, int]) -> Application | None:

@@ -108,6 +108,7 @@ SEQUENCE_LAYERS = frozenset(
 )
 ATTENTION_FUNCTIONS = frozenset({"torch.nn.functional.scaled_dot_product_attention"})
 SEQUENTIAL = frozenset({"torch.nn.Sequential"})
+MODULE_LIST = frozenset({"torch.nn.ModuleList"})
 ORDERED_DICT = frozenset({"collections.OrderedDict"})
 PARTIAL = frozenset({"functools.partial"})
 

@@ -161,7 +161,9 @@ def _is_name(node: cst.BaseExpression, name: str) -> bool:
 
 
 def _star_uses(node: cst.CSTNode, name: str) -> int:
-    """`*name` arguments and `len(name)`: reads that keep the list's order."""
+    """`*name` arguments, `len(name)` and `ModuleList(name)`: reads that keep the list's
+    order (a ModuleList copies the list; which calls are ModuleList is for the resolver, that
+    only resolves this list for one)."""
     count = 0
 
     def enter(current: cst.CSTNode) -> bool:
@@ -170,8 +172,10 @@ def _star_uses(node: cst.CSTNode, name: str) -> int:
             isinstance(current, cst.Arg) and current.star == "*" and _is_name(current.value, name)
         ) or (
             isinstance(current, cst.Call)
-            and isinstance(current.func, cst.Name)
-            and current.func.value == "len"
+            and (
+                (isinstance(current.func, cst.Name) and current.func.value == "len")
+                or _called_name(current.func) == "ModuleList"
+            )
             and len(current.args) == 1
             and _is_name(current.args[0].value, name)
         ):
@@ -180,6 +184,14 @@ def _star_uses(node: cst.CSTNode, name: str) -> int:
 
     walk(node, enter)
     return count
+
+
+def _called_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
 
 
 def _count_names(body: cst.BaseSuite, name: str) -> int:

@@ -9,7 +9,14 @@ import libcst as cst
 from bnlint.analysis.calls import argument
 from bnlint.analysis.names import NameResolver
 from bnlint.analysis.structure.elements import GAP, OPAQUE, Block, Element, Item
-from bnlint.analysis.structure.layers import LAYER_SPECS, ORDERED_DICT, PARTIAL, SEQUENTIAL, Layer
+from bnlint.analysis.structure.layers import (
+    LAYER_SPECS,
+    MODULE_LIST,
+    ORDERED_DICT,
+    PARTIAL,
+    SEQUENTIAL,
+    Layer,
+)
 from bnlint.analysis.structure.lists import list_sequence
 from bnlint.analysis.structure.scopes import Frame, Scope
 from bnlint.analysis.walk import walk
@@ -103,6 +110,24 @@ class Resolver:
                 items.append(self.resolve(arg.value, scope, attributes, direct, depth))
         return Block(call, tuple(items), tuple(fragments))
 
+    def _module_list(
+        self,
+        call: cst.Call,
+        scope: Scope,
+        attributes: AttributeLookup | None,
+        direct: bool,
+        depth: int,
+    ) -> Element:
+        """`nn.ModuleList([...])`: its items in order, like a Sequential's (whether they are
+        applied as a chain is for the data path to show)."""
+        if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            return OPAQUE
+        sequence = self._list_items(call.args[0].value, scope, attributes, direct, depth)
+        if sequence is None:
+            return OPAQUE
+        items, fragments = sequence
+        return Block(call, tuple(items), tuple(fragments))
+
     def _ordered_dict(
         self,
         call: cst.Call,
@@ -180,6 +205,8 @@ class Resolver:
         if qualified is not None:
             if qualified in SEQUENTIAL:
                 return self.sequential(call, scope, attributes, direct, depth)
+            if qualified in MODULE_LIST:
+                return self._module_list(call, scope, attributes, direct, depth)
             spec = LAYER_SPECS.get(qualified)
             if spec is not None:
                 return Layer(call, qualified, spec, scope, direct)
