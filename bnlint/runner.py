@@ -55,7 +55,6 @@ _TOO_BIG = f"larger than the {MAX_FILE_CHARS // 1_000_000} MB bnlint analyses; s
 def _syntax_finding(
     filename: str, message: str, position: Position, hint: str | None = None
 ) -> Finding:
-
     from bnlint.registry import all_rules  # only on the error path: it imports libcst
 
     rule = all_rules()[SYNTAX_ERROR]
@@ -304,7 +303,12 @@ def tune_gc() -> None:
 
 def _run_job(job: Job, options: LintOptions, project: object = None) -> FileResult:
     project = project if project is not None else _WORKER_PROJECT
-    return lint_path(job.path, job.filename, job.settings, options, project, cache=job.cache)
+    result = lint_path(job.path, job.filename, job.settings, options, project, cache=job.cache)
+    if not result.findings and result.fixed_text is None:
+        # The text goes back to the command only for a code frame or a fix: a whole
+        # corpus of it would be copied between processes and held to the end of the run.
+        result.source = None
+    return result
 
 
 def _index_paths(paths: Sequence[tuple[Path, str]], summaries: Path | None = None) -> object:

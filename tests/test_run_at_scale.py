@@ -171,3 +171,27 @@ def test_syntax_errors_found_by_the_index_are_still_reported(
         findings = json.loads(output)
         assert code == 1
         assert [(f["filename"], f["code"]) for f in findings] == [("broken.py", "BN001")]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_only_results_that_need_their_text_carry_it_back(tmp_path: Path, workers: int) -> None:
+    # A code frame needs the text of a file with findings; a clean file's text would only
+    # be copied between processes and held until the run ends.
+    from bnlint.runner import Job, lint_many
+
+    settings = FileSettings(enabled=frozenset({"BN401"}))
+    jobs = []
+    for index in range(6):
+        path = tmp_path / f"m{index}.py"
+        momentum = "0.9" if index % 2 else "0.1"
+        path.write_text(
+            f"import torch.nn as nn\nbn = nn.BatchNorm2d(8, momentum={momentum})\n",
+            encoding="utf-8",
+        )
+        jobs.append(Job(path, path.name, settings, None))
+    results = lint_many(jobs, LintOptions(), workers)
+    assert [bool(r.findings) for r in results] == [False, True] * 3
+    assert [r.source is not None for r in results] == [bool(r.findings) for r in results]
+    fixed = lint_many(jobs, LintOptions(fix=True, unsafe_fixes=True), workers)
+    assert all(r.source is not None for r in fixed if r.fixed_text is not None)
+    assert any(r.fixed_text is not None for r in fixed)
