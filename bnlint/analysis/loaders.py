@@ -21,7 +21,7 @@ from bnlint.analysis import torch_api
 from bnlint.analysis.batch_size import BatchSizes
 from bnlint.analysis.bindings import BindingIndex
 from bnlint.analysis.calls import argument, boolean
-from bnlint.analysis.names import dotted_name
+from bnlint.analysis.names import dotted_name, last_name
 from bnlint.analysis.project import BATCH_NORM, Tri
 from bnlint.analysis.walk import visit as visit_tree
 
@@ -210,7 +210,7 @@ class TrainingSetup:
         for later in self.index.calls[order[call] + 1 :]:
             if self.index.call_scopes[later][-1] is not scope:
                 continue
-            tail = _tail(later.func)
+            tail = last_name(later.func)
             if tail == "backward" or (tail == "fit" and isinstance(later.func, cst.Attribute)):
                 return True
             if isinstance(later.func, cst.Name) and later.func.value in self._training_functions:
@@ -246,7 +246,7 @@ class TrainingSetup:
         found: dict[str, TrainedModel] = {}
         for call in self.index.calls:
             roots: list[cst.BaseExpression] = []
-            tail = _tail(call.func)
+            tail = last_name(call.func)
             if tail in _OPTIMIZERS and call.args and not call.args[0].keyword:
                 roots = _parameter_owners(call.args[0].value)
             elif (
@@ -481,14 +481,6 @@ class TrainingSetup:
         return next((s for s in reversed(scopes) if isinstance(s, cst.FunctionDef)), None)
 
 
-def _tail(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
-
-
 def _train_call_enables(call: cst.Call) -> bool:
     if not call.args:
         return True
@@ -525,7 +517,7 @@ def _is_same_model(value: cst.BaseExpression, name: str) -> bool:
         and isinstance(value.args[0].value, cst.Name)
         and value.args[0].value.value == name
     ):
-        tail = _tail(func)
+        tail = last_name(func)
         return tail in (
             "DistributedDataParallel",
             "DataParallel",

@@ -26,6 +26,19 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def last_name(node: cst.BaseExpression) -> str | None:
+    """The last name of `f` or `a.b.f` (what a call is called by), else None.
+
+    >>> last_name(cst.parse_expression("nn.ModuleList"))
+    'ModuleList'
+    """
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
 def _module_path(node: cst.BaseExpression | None) -> str:
     if node is None:
         return ""

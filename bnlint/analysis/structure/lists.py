@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
+from bnlint.analysis.names import last_name
 from bnlint.analysis.structure.elements import GAP, Element, Item
 from bnlint.analysis.structure.scopes import Frame
 from bnlint.analysis.walk import walk
@@ -174,7 +175,7 @@ def _star_uses(node: cst.CSTNode, name: str) -> int:
             isinstance(current, cst.Call)
             and (
                 (isinstance(current.func, cst.Name) and current.func.value == "len")
-                or _called_name(current.func) == "ModuleList"
+                or last_name(current.func) == "ModuleList"
             )
             and len(current.args) == 1
             and _is_name(current.args[0].value, name)
@@ -184,14 +185,6 @@ def _star_uses(node: cst.CSTNode, name: str) -> int:
 
     walk(node, enter)
     return count
-
-
-def _called_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
 
 
 def _count_names(body: cst.BaseSuite, name: str) -> int:
