@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlint.analysis import ast_nodes, torch_api
+from bnlint.analysis.semantic.imports import ImportTable, from_ast
 from bnlint.analysis.torch_api import canonical
 
 
@@ -481,24 +482,13 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
     return index
 
 
-def _imports(nodes: list[ast.AST]) -> dict[str, str]:
-    aliases: dict[str, str] = {}
+def _imports(nodes: list[ast.AST]) -> ImportTable:
+    table = ImportTable()
     for node in nodes:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".")[0]
-                    aliases[top] = top
-        elif isinstance(node, ast.ImportFrom):
-            module = "." * node.level + (node.module or "")
-            for alias in node.names:
-                if alias.name == "*":
-                    continue
-                sep = "" if module.endswith(".") else "."
-                aliases[alias.asname or alias.name] = f"{module}{sep}{alias.name}"
-    return aliases
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for record in from_ast(node):
+                table.add(record)
+    return table
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -561,22 +551,17 @@ def _is_training_step(call: ast.Call) -> bool:
 
 
 class _FileIndexer:
-    def __init__(self, index: ProjectIndex, filename: str, imports: dict[str, str]) -> None:
+    def __init__(self, index: ProjectIndex, filename: str, imports: ImportTable) -> None:
         self.index = index
         self.filename = filename
-        self.imports = imports
+        self.table = imports
+        self.imports = imports.aliases
         self.local_classes: set[str] = set()
         self.local_functions: dict[str, FunctionFacts] = {}
 
     def resolve(self, node: ast.expr) -> str | None:
         name = _dotted(node)
-        if name is None:
-            return None
-        root, _, rest = name.partition(".")
-        if root in self.imports:
-            full = self.imports[root] + (f".{rest}" if rest else "")
-            return canonical(full)
-        return name
+        return None if name is None else self.table.resolve(name)
 
     def run(self, tree: ast.Module, nodes: list[ast.AST]) -> None:
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
