@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.bindings import enclosing_scopes
 from bnlint.analysis.calls import argument, boolean, number
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.structure.aliases import callee_classes
+from bnlint.analysis.walk import walk
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import NodeFix, Replace, Rule, register
 
 KERAS_MOMENTUM_THRESHOLD = 0.5
+# An eps this large no longer just guards the division: it is part of the variance.
+LARGE_EPS = 0.01
+# Keras' BatchNormalization momentum values seen ported by position (0.99 is its default).
+_KERAS_MOMENTA = frozenset({0.8, 0.9, 0.95, 0.97, 0.99, 0.997, 0.999, 0.9997, 0.9999})
+_EPS_POSITION = 1
+_FUNCTIONAL_EPS_POSITION = 7
+_NORM_NAME = re.compile(r"bn|batch_?norm|norm", re.IGNORECASE)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -23,9 +34,135 @@ def _complement(value: float) -> str:
     return repr(round(1 - value, 10))
 
 
+def _batch_norm_class(rule: Rule, func: cst.BaseExpression) -> str | None:
+    """The BatchNorm class a callee builds: an import or a module-level alias whose every
+    possible class is a BatchNorm with the same argument positions."""
+    classes = callee_classes(rule.ctx, func)
+    if not classes or not classes <= torch_api.BATCH_NORMS:
+        return None
+    lazy = {name in torch_api.LAZY_BATCH_NORMS for name in classes}
+    if len(lazy) != 1:
+        return None
+    return min(classes)
+
+
+def _partial_batch_norm(rule: Rule, node: cst.Call) -> str | None:
+    """The BatchNorm class of `partial(nn.BatchNorm2d, ...)`, else None."""
+    if not rule.ctx.names.matches(node.func, torch_api.PARTIAL) or not node.args:
+        return None
+    target = node.args[0]
+    if target.keyword is not None or target.star:
+        return None
+    return _batch_norm_class(rule, target.value)
+
+
+def _first_position(layer: str, shift: int) -> int:
+    # Lazy norms infer num_features, so every positional argument comes one earlier.
+    return shift - 1 if layer in torch_api.LAZY_BATCH_NORMS else shift
+
+
+def _keeps_running_stats(node: cst.Call, first: int) -> bool:
+    tracking = argument(node, "track_running_stats", torch_api.TRACK_STATS_POSITION + first)
+    return tracking is None or boolean(tracking.value) is not False
+
+
+def _guarded_as_batch_norm(rule: Rule, owner: str) -> bool:
+    """Whether the line is guarded as applying to BatchNorm layers only.
+
+    >>> `if isinstance(m, nn.BatchNorm2d): m.momentum = ...` -> True
+    >>> `for name, m in model.named_modules(): if ".bn" in name: m.momentum = ...` -> True
+    >>> `if isinstance(m, nn.Linear):`, `if "fc" in name:` -> False
+    """
+    loop_names = _named_modules_names(rule, owner)
+    for ancestor in reversed(rule.ctx.ancestors):
+        if not isinstance(ancestor, cst.If):
+            continue
+        if _isinstance_batch_norm(rule, ancestor.test, owner):
+            return True
+        if _name_test_for_norms(ancestor.test, owner, loop_names):
+            return True
+    return False
+
+
+def _isinstance_batch_norm(rule: Rule, test: cst.BaseExpression, owner: str) -> bool:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _isinstance_batch_norm(rule, test.left, owner) or _isinstance_batch_norm(
+            rule, test.right, owner
+        )
+    if not (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "isinstance"
+        and len(test.args) == 2
+        and dotted_name(test.args[0].value) == owner
+    ):
+        return False
+    classes = test.args[1].value
+    candidates = (
+        [element.value for element in classes.elements]
+        if isinstance(classes, cst.Tuple)
+        else [classes]
+    )
+    return any(_batch_norm_class(rule, c) for c in candidates)
+
+
+def _named_modules_names(rule: Rule, owner: str) -> set[str]:
+    """The name variables of `for name, owner in x.named_modules():` loops around the line."""
+    found: set[str] = set()
+    for ancestor in rule.ctx.ancestors:
+        if not isinstance(ancestor, cst.For):
+            continue
+        target, iterated = ancestor.target, ancestor.iter
+        if not (
+            isinstance(target, cst.Tuple)
+            and len(target.elements) == 2
+            and isinstance(iterated, cst.Call)
+            and isinstance(iterated.func, cst.Attribute)
+            and iterated.func.attr.value == "named_modules"
+        ):
+            continue
+        name, module = (element.value for element in target.elements)
+        if isinstance(name, cst.Name) and dotted_name(module) == owner:
+            found.add(name.value)
+    return found
+
+
+def _name_test_for_norms(test: cst.BaseExpression, owner: str, loop_names: set[str]) -> bool:
+    """A test that selects modules by a name or class name that names a norm.
+
+    >>> `".bn" in name`, `name.endswith("bn1")`, `"BatchNorm" in type(m).__name__` -> True
+    """
+    if isinstance(test, cst.BooleanOperation):
+        return _name_test_for_norms(test.left, owner, loop_names) or _name_test_for_norms(
+            test.right, owner, loop_names
+        )
+    strings: list[str] = []
+    subjects: list[str] = []
+
+    def enter(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            if isinstance(value, str):
+                strings.append(value)
+        elif isinstance(node, cst.Name | cst.Attribute):
+            written = dotted_name(node)
+            if written is not None:
+                subjects.append(written)
+        return True
+
+    walk(test, enter)
+    if not any(_NORM_NAME.search(text) for text in strings):
+        return False
+    class_names = {f"{owner}.__class__.__name__", "type"}
+    return any(
+        subject in loop_names or subject in class_names or subject.startswith(f"{owner}.__class__")
+        for subject in subjects
+    )
+
+
 @register
 class KerasMomentum(Rule):
-    """A BatchNorm momentum of 0.5 or more: a Keras value in PyTorch's opposite convention."""
+    """A BatchNorm momentum above 0.5: a Keras value in PyTorch's opposite convention."""
 
     code = "BN401"
     name = "keras-momentum"
@@ -41,27 +178,20 @@ class KerasMomentum(Rule):
     hint = "use `momentum={replacement}` (1 - {value}); PyTorch's default is 0.1"
 
     def visit_Call(self, node: cst.Call) -> None:
-        names = self.ctx.names
-        if layer := names.matches(node.func, torch_api.BATCH_NORMS):
+        if layer := _batch_norm_class(self, node.func):
             self._check_layer(node, layer, shift=0)
-        elif names.matches(node.func, torch_api.FUNCTIONAL_BATCH_NORM):
+        elif self.ctx.names.matches(node.func, torch_api.FUNCTIONAL_BATCH_NORM):
             running_mean = argument(node, "running_mean", 1)
             if running_mean is not None and _is_none(running_mean.value):
                 return  # no running statistics for the momentum to update
             self._check(argument(node, "momentum", torch_api.FUNCTIONAL_MOMENTUM_POSITION))
-        elif names.matches(node.func, torch_api.PARTIAL) and node.args:
-            target = node.args[0]
-            if target.keyword is None and not target.star:
-                layer = names.matches(target.value, torch_api.BATCH_NORMS)
-                if layer:
-                    # partial(BN, num_features, eps, momentum): positions shift by one.
-                    self._check_layer(node, layer, shift=1)
+        elif layer := _partial_batch_norm(self, node):
+            # partial(BN, num_features, eps, momentum): positions shift by one.
+            self._check_layer(node, layer, shift=1)
 
     def _check_layer(self, node: cst.Call, layer: str, shift: int) -> None:
-        # Lazy norms infer num_features, so every positional argument comes one earlier.
-        first = shift - 1 if layer in torch_api.LAZY_BATCH_NORMS else shift
-        tracking = argument(node, "track_running_stats", torch_api.TRACK_STATS_POSITION + first)
-        if tracking is not None and boolean(tracking.value) is False:
+        first = _first_position(layer, shift)
+        if not _keeps_running_stats(node, first):
             return  # momentum only weighs running statistics, which this layer does not keep
         self._check(argument(node, "momentum", torch_api.BATCH_NORM_MOMENTUM_POSITION + first))
 
@@ -72,32 +202,8 @@ class KerasMomentum(Rule):
             if not isinstance(attribute, cst.Attribute) or attribute.attr.value != "momentum":
                 continue
             owner = dotted_name(attribute.value)
-            if owner is not None and self._guarded_as_batch_norm(owner):
+            if owner is not None and _guarded_as_batch_norm(self, owner):
                 self._check_value(node.value)
-
-    def _guarded_as_batch_norm(self, owner: str) -> bool:
-        """Whether an enclosing `if isinstance(owner, <BatchNorm class>)` guards this line."""
-        for ancestor in reversed(self.ctx.ancestors):
-            if not isinstance(ancestor, cst.If):
-                continue
-            test = ancestor.test
-            if not (
-                isinstance(test, cst.Call)
-                and isinstance(test.func, cst.Name)
-                and test.func.value == "isinstance"
-                and len(test.args) == 2
-                and dotted_name(test.args[0].value) == owner
-            ):
-                continue
-            classes = test.args[1].value
-            candidates = (
-                [element.value for element in classes.elements]
-                if isinstance(classes, cst.Tuple)
-                else [classes]
-            )
-            if any(self.ctx.names.matches(c, torch_api.BATCH_NORMS) for c in candidates):
-                return True
-        return False
 
     def _check(self, arg: cst.Arg | None) -> None:
         if arg is not None:
@@ -105,7 +211,9 @@ class KerasMomentum(Rule):
 
     def _check_value(self, value_node: cst.BaseExpression) -> None:
         value = number(value_node)
-        if value is None or not KERAS_MOMENTUM_THRESHOLD <= value <= 1:
+        # 0.5 weighs old and new alike in both conventions; 1 (only the last batch) is a
+        # deliberate choice with no Keras counterpart, like `None` (a cumulative average).
+        if value is None or not KERAS_MOMENTUM_THRESHOLD < value < 1:
             return
         replacement = _complement(value)
         written = self.ctx.code_for(value_node)
@@ -119,6 +227,134 @@ class KerasMomentum(Rule):
                 (Replace(value_node, replacement),),
             ),
         )
+
+
+@register
+class MomentumAsEps(Rule):
+    """A BatchNorm eps that is not a small number: often a momentum passed by position."""
+
+    code = "BN404"
+    name = "momentum-as-eps"
+    severity = Severity.ERROR
+    fixable = FixAvailability.SOMETIMES
+    fix_safety = "unsafe"
+    triggers = (b"BatchNorm", b"batch_norm", b".eps =")
+    message = "{what}, so BatchNorm divides each channel by sqrt(var + {eps}){effect}"
+    hint = "{advice}"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if layer := _batch_norm_class(self, node.func):
+            self._check_layer(node, layer, 0)
+        elif self.ctx.names.matches(node.func, torch_api.FUNCTIONAL_BATCH_NORM):
+            self._check(node, argument(node, "eps", _FUNCTIONAL_EPS_POSITION), None, None)
+        elif layer := _partial_batch_norm(self, node):
+            self._check_layer(node, layer, 1)
+
+    def _check_layer(self, node: cst.Call, layer: str, shift: int) -> None:
+        first = _first_position(layer, shift)
+        features = None
+        if layer not in torch_api.LAZY_BATCH_NORMS:
+            features = argument(node, "num_features", shift)
+        self._check(node, argument(node, "eps", _EPS_POSITION + first), features, layer)
+
+    def _check(
+        self, node: cst.Call, eps: cst.Arg | None, features: cst.Arg | None, layer: str | None
+    ) -> None:
+        if eps is None:
+            return
+        value = number(eps.value)
+        written = self.ctx.code_for(eps.value)
+        positional = eps.keyword is None
+        short = (layer or "batch_norm").rpartition(".")[2]
+        if value is not None:
+            if value < LARGE_EPS:
+                return
+            if positional:
+                what = (
+                    f"`{written}` is passed by position as `eps` of `{short}` (its second "
+                    "parameter), not as `momentum`"
+                )
+            else:
+                what = f"`eps={written}` is large"
+            effect = (
+                ", which flattens its normalization: small-variance channels are barely rescaled"
+            )
+        elif positional and (
+            (features is not None and _same_expression(self, features.value, eps.value))
+            or "momentum" in (dotted_name(eps.value) or "").lower()
+        ):
+            what = (
+                f"`{written}` is passed by position as `eps` of `{short}` (its second "
+                "parameter), where a small constant belongs"
+            )
+            effect = ", not by the batch's standard deviation"
+        else:
+            return
+        fix = self._fix(node, eps, value) if positional and layer is not None else None
+        if value is None and "momentum" not in written.lower():
+            advice = f"pass `{written}` once, as `num_features`: the second parameter is eps"
+        elif fix is not None:
+            advice = (
+                f"if `{written}` is a Keras momentum, pass `momentum={_complement(value or 0)}` "
+                "(PyTorch's convention) and leave eps at its default 1e-5"
+            )
+        else:
+            advice = "leave `eps` at its default 1e-5 (or a small value such as 1e-3)"
+            if positional:
+                advice += " and pass a momentum by keyword: `momentum=...`"
+        self.report(
+            eps.value,
+            what=what,
+            eps=written,
+            effect=effect,
+            advice=advice,
+            fix=fix,
+        )
+
+    def _fix(self, node: cst.Call, eps: cst.Arg, value: float | int | None) -> NodeFix | None:
+        """`BatchNorm2d(C, 0.8)` -> `BatchNorm2d(C, momentum=0.2)` when 0.8 is a Keras momentum
+        and nothing positional follows it; otherwise the intent is not clear enough."""
+        if value is None or value not in _KERAS_MOMENTA:
+            return None
+        if argument(node, "momentum") is not None:
+            return None
+        index = next(i for i, arg in enumerate(node.args) if arg is eps)
+        if any(arg.keyword is None for arg in node.args[index + 1 :]):
+            return None
+        replacement = _complement(value)
+        written = self.ctx.code_for(eps.value)
+        return NodeFix(
+            Applicability.UNSAFE,
+            f"Pass the Keras momentum {written} as PyTorch's `momentum={replacement}` "
+            "instead of as eps",
+            (Replace(eps.value, f"momentum={replacement}"),),
+        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `m.eps = 0.9` inside `if isinstance(m, nn.BatchNorm2d):`
+        for target in node.targets:
+            attribute = target.target
+            if not isinstance(attribute, cst.Attribute) or attribute.attr.value != "eps":
+                continue
+            owner = dotted_name(attribute.value)
+            value = number(node.value)
+            if owner is None or value is None or value < LARGE_EPS:
+                continue
+            if _guarded_as_batch_norm(self, owner):
+                self.report(
+                    node.value,
+                    what=f"`{self.ctx.code_for(attribute)} = {self.ctx.code_for(node.value)}` is large",
+                    eps=self.ctx.code_for(node.value),
+                    effect=(
+                        ", which flattens its normalization: small-variance channels are "
+                        "barely rescaled"
+                    ),
+                    advice="keep `eps` small (PyTorch's default is 1e-5, Keras' 1e-3)",
+                )
+
+
+def _same_expression(rule: Rule, left: cst.BaseExpression, right: cst.BaseExpression) -> bool:
+    return "".join(rule.ctx.code_for(left).split()) == "".join(rule.ctx.code_for(right).split())
 
 
 _HALF_DTYPES = frozenset({"torch.float16", "torch.half", "torch.bfloat16"})

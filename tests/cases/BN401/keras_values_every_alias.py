@@ -18,7 +18,7 @@ class Stem(nn.Module):
         self.bn3 = BN(32, momentum=0.997)  # expect: BN401
         self.bn4 = BatchNorm1d(32, momentum=.9)  # expect: BN401
         self.bn5 = torch.nn.SyncBatchNorm(32, momentum=0.99)  # expect: BN401
-        self.bn6 = nn.LazyBatchNorm3d(momentum=0.5)  # expect: BN401
+        self.bn6 = nn.LazyBatchNorm3d(momentum=0.6)  # expect: BN401
         self.factory = functools.partial(tnn.BatchNorm1d, momentum=0.99)  # expect: BN401
 
 
