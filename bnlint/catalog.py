@@ -122,7 +122,7 @@ RULES: dict[str, RuleInfo] = {
             "BN401",
             "keras-momentum",
             Severity.ERROR,
-            "A BatchNorm momentum of 0.5 or more: a Keras value in PyTorch's opposite convention.",
+            "A BatchNorm momentum above 0.5: a Keras value in PyTorch's opposite convention.",
         ),
         RuleInfo(
             "BN402",
@@ -135,6 +135,12 @@ RULES: dict[str, RuleInfo] = {
             "running-stats-dropped",
             Severity.WARNING,
             "A checkpoint of parameters only, or a `strict=False` load whose skipped keys are ignored.",
+        ),
+        RuleInfo(
+            "BN404",
+            "momentum-as-eps",
+            Severity.ERROR,
+            "A BatchNorm eps that is not a small number: often a momentum passed by position.",
         ),
         RuleInfo(
             "BN501",
