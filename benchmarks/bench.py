@@ -1,12 +1,15 @@
 """bnlint's speed, side by side with its floors and peers, measured in one run.
 
 usage: python benchmarks/bench.py [--corpus DIR] [--runs N] [--tiers medium,large]
-                                  [--scaling] [--torchfix PATH] [--skip-cst]
+                                  [--scaling] [--torchfix PATH] [--skip-cst] [--compare REV]
 
 The corpus comes from the benchmark corpus script (`make_corpus.sh DIR`). Every figure is a
 whole process (start-up, walk, read, parse), the median of --runs runs, page cache warm.
 Peak RSS is the largest single process of the command (the max over its children).
 Ratios are to the 1-process `ast.parse` floor measured in the same run.
+`--compare REV` also times bnlint as it was at a git revision (its package extracted to a
+temporary folder and put first on PYTHONPATH), so a change is judged against its parent in
+the same run, on the same machine state.
 """
 
 from __future__ import annotations
@@ -62,6 +65,22 @@ def corpus_size(path: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+def extract_revision(revision: str) -> Path:
+    """The `bnlint` package as it was at `revision`, in a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="bnlint-rev-"))
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", revision, "bnlint", "rules"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def with_pythonpath(command: list[str], folder: Path) -> list[str]:
+    return ["env", f"PYTHONPATH={folder}", *command]
+
+
 def bnlint_command(target: Path, cache: bool, jobs: int) -> list[str]:
     command = [
         sys.executable,
@@ -114,6 +133,17 @@ def run_tier(name: str, target: Path, args: argparse.Namespace) -> list[dict[str
             cwd=work,
         )
     )
+    if args.compare:
+        old = extract_revision(args.compare)
+        rows.append(
+            measure(
+                f"bnlint at {args.compare} cold (--no-cache, -j {jobs})",
+                with_pythonpath(bnlint_command(target, False, jobs), old),
+                args.runs,
+                cwd=work,
+            )
+        )
+        shutil.rmtree(old, ignore_errors=True)
     subprocess.run(bnlint_command(target, True, jobs), cwd=work, capture_output=True, check=False)
     rows.append(
         measure(
@@ -211,6 +241,9 @@ def main() -> None:
     )
     parser.add_argument("--skip-cst", action="store_true", help="skip the libcst parse floor")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument(
+        "--compare", metavar="REV", help="also time bnlint cold as it was at this git revision"
+    )
     args = parser.parse_args()
     print(
         f"# bnlint benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]})"
