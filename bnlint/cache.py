@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bnlint.diagnostics import (
     Finding,
     Fix,
     Position,
+    RelatedLocation,
     Severity,
     Span,
 )
@@ -85,6 +87,7 @@ def finding_from_json(data: dict[str, Any]) -> Finding:
         confirmed=bool(data.get("confirmed", False)),
         cell=data.get("cell"),
         count=int(data.get("count", 1)),
+        related=tuple(RelatedLocation.from_json(step) for step in data.get("related", ())),
     )
 
 
@@ -125,16 +128,36 @@ class Cache:
         return self.folder / f"{digest.hexdigest()[:32]}.json"
 
     def get(self, filename: str, data: bytes) -> tuple[list[Finding], str | None] | None:
-        """Cached (findings, notice) for this exact content, or None on a miss."""
+        """Cached (findings, notice) for this exact content, or None on a miss.
+
+        An entry whose analyses read other files (a config next to a script) is a miss
+        once any of them changed, appeared or disappeared.
+        """
         try:
             raw = json.loads(self._entry(filename, data).read_text(encoding="utf-8"))
+            dependencies = raw.get("dependencies", {})
+            if any(Cache.digest_of(Path(path)) != known for path, known in dependencies.items()):
+                return None
             return [finding_from_json(item) for item in raw["findings"]], raw.get("notice")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def put(self, filename: str, data: bytes, findings: list[Finding], notice: str | None) -> None:
+    def put(
+        self,
+        filename: str,
+        data: bytes,
+        findings: list[Finding],
+        notice: str | None,
+        dependencies: Mapping[str, str | None] | None = None,
+    ) -> None:
         entry = self._entry(filename, data)
-        payload = json.dumps({"findings": [_to_json(f) for f in findings], "notice": notice})
+        payload = json.dumps(
+            {
+                "findings": [_to_json(f) for f in findings],
+                "notice": notice,
+                "dependencies": dict(dependencies or {}),
+            }
+        )
         try:
             descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
@@ -142,3 +165,11 @@ class Cache:
             os.replace(temporary, entry)
         except OSError:
             pass
+
+    @staticmethod
+    def digest_of(path: Path) -> str | None:
+        """The content digest of a file an analysis read; None when it cannot be read."""
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None

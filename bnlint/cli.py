@@ -14,6 +14,24 @@ import click
 from bnlint import __version__
 
 
+# The names of bnlint.report's formats, kept here so `--help` does not import the reporters.
+OUTPUT_FORMATS = (
+    "text",
+    "full",
+    "concise",
+    "grouped",
+    "json",
+    "json-lines",
+    "sarif",
+    "github",
+    "gitlab",
+    "junit",
+    "pylint",
+    "rdjson",
+    "azure",
+)
+
+
 class ExitStatus(enum.IntEnum):
     CLEAN = 0
     FINDINGS = 1
@@ -77,11 +95,13 @@ def main() -> None:
 @click.option("--extend-select", help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", help="Codes or prefixes to disable.")
 @click.option(
+    "--output-format",
     "--format",
     "output_format",
-    type=click.Choice(["text", "concise", "json", "sarif", "github", "gitlab", "junit"]),
+    type=click.Choice(OUTPUT_FORMATS),
     default="text",
     show_default=True,
+    help="How findings are printed (`--format` is the same option).",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")

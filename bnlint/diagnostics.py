@@ -81,6 +81,47 @@ RULES_URL = "https://github.com/bnlint/bnlint/blob/main/rules/{code}.md"
 
 
 @dataclass(frozen=True)
+class RelatedLocation:
+    """One step of a finding's explanation: a place in the code and what happens there.
+
+    A mode finding carries the path that leads to it (`model.train()` -> the epoch loop ->
+    the validation loop); a structure finding the layer or value it was decided from.
+    """
+
+    filename: str
+    span: Span
+    message: str
+    # Notebook cell (1-based), as on Finding: rows and columns then count within the cell.
+    cell: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message": self.message,
+            "filename": self.filename,
+            "location": self.span.start.to_json(),
+            "end_location": self.span.end.to_json(),
+        }
+        if self.cell is not None:
+            data["cell"] = self.cell
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RelatedLocation:
+        return cls(
+            filename=data["filename"],
+            span=Span(
+                position_from_json(data["location"]), position_from_json(data["end_location"])
+            ),
+            message=data["message"],
+            cell=data.get("cell"),
+        )
+
+
+def position_from_json(data: dict[str, Any]) -> Position:
+    return Position(int(data["row"]), int(data["column"]))
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -94,6 +135,8 @@ class Finding:
     # Notebook cell (1-based) the finding is in; rows and columns are then within the cell.
     cell: int | None = None
     count: int = 1
+    # The steps that explain the finding, in order (empty for most findings).
+    related: tuple[RelatedLocation, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -131,4 +174,6 @@ class Finding:
             data["cell"] = self.cell
         if self.count != 1:
             data["count"] = self.count
+        if self.related:
+            data["related"] = [step.to_json() for step in self.related]
         return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -71,6 +72,8 @@ class Report:
     hint: str
     severity: Severity
     fix: NodeFix | None
+    # The steps that explain the finding, in order: (node of this file's tree, message).
+    related: tuple[tuple[cst.CSTNode, str], ...] = ()
 
 
 def template_fields(template: str) -> set[str]:
@@ -121,9 +124,14 @@ class Rule:
         *,
         fix: NodeFix | None = None,
         severity: Severity | None = None,
+        related: Iterable[tuple[cst.CSTNode, str]] = (),
         **fields: str,
     ) -> None:
-        """Record a finding anchored at `node`; `fields` fill the message and hint templates."""
+        """Record a finding anchored at `node`; `fields` fill the message and hint templates.
+
+        `related` explains the finding step by step, as (node, message) pairs in order:
+        `[(train_call, "`model.train()` sets training mode"), (loop, "the epoch loop")]`.
+        """
         wanted = template_fields(self.message) | template_fields(self.hint)
         missing = wanted - fields.keys()
         unknown = fields.keys() - wanted
@@ -141,6 +149,7 @@ class Rule:
                 hint=self.hint.format(**fields),
                 severity=severity or self.severity,
                 fix=fix,
+                related=tuple(related),
             )
         )
 

@@ -4,6 +4,7 @@ GitHub workflow commands and SARIF 2.1.0 (validated against the official schema)
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,32 @@ def test_gitlab_clean_run_is_an_empty_array() -> None:
     assert gitlab({"a.py": "import torch\n"}) == []
 
 
+@pytest.mark.parametrize(
+    ("filename", "cwd", "expected"),
+    [
+        ("./src/a.py", "/repo", "src/a.py"),
+        ("/repo/src/a.py", "/repo", "src/a.py"),
+        ("a.py", "/repo/src", "src/a.py"),
+        ("../lib/b.py", "/repo/src", "lib/b.py"),
+        ("/elsewhere/c.py", "/repo", "/elsewhere/c.py"),
+    ],
+)
+def test_gitlab_paths_are_relative_to_the_repository_root(
+    filename: str, cwd: str, expected: str
+) -> None:
+    report = RunReport(findings=[finding("m", filename=filename)], root="/repo", cwd=cwd)
+    (issue,) = json.loads(render("gitlab", report))
+    assert issue["location"]["path"] == expected
+
+
+def test_gitlab_fingerprint_does_not_depend_on_how_the_path_was_given() -> None:
+    def fingerprint(filename: str) -> str:
+        report = RunReport(findings=[finding("m", filename=filename)], root="/repo")
+        return str(json.loads(render("gitlab", report))[0]["fingerprint"])
+
+    assert fingerprint("./src/a.py") == fingerprint("/repo/src/a.py") == fingerprint("src/a.py")
+
+
 # --- JUnit XML ---------------------------------------------------------------------------
 
 
@@ -185,7 +212,17 @@ def test_junit_clean_run_is_one_passing_case() -> None:
 def test_junit_notebook_case_names_the_cell() -> None:
     root = junit({"eval.ipynb": notebook("model.eval\n")})
     (case,) = root.findall(".//testcase")
-    assert case.get("name") == "BN105 at cell 1:1:1"
+    assert case.get("name") == "BN105 at cell 1, line 1, column 1"
+
+
+def test_junit_case_names_are_not_garbled_by_colons_in_paths() -> None:
+    report = RunReport(findings=[finding("m", filename="C:/work/data:v2/a.py")])
+    root = ElementTree.fromstring(render("junit", report).encode("utf-8"))
+    (case,) = root.findall(".//testcase")
+    assert case.get("name") == "BN105 at line 3, column 5"
+    assert case.get("classname") == "C:/work/data:v2/a.py"
+    assert case.get("file") == "C:/work/data:v2/a.py"
+    assert case.get("line") == "3"
 
 
 # --- GitHub workflow commands ------------------------------------------------------------
@@ -264,3 +301,93 @@ def test_sarif_clean_run_is_valid_with_no_results(sarif_schema: dict[str, Any]) 
     (run,) = sarif({"a.py": "import torch\n"}, sarif_schema)["runs"]
     assert run["results"] == []
     assert run["tool"]["driver"]["rules"] == []
+
+
+def test_sarif_uris_are_relative_to_srcroot(sarif_schema: dict[str, Any]) -> None:
+    report = RunReport(
+        findings=[
+            finding("m", filename="./src/my model.py"),
+            finding("m", filename="/elsewhere/b.py"),
+        ],
+        root="/repo",
+    )
+    document = json.loads(render("sarif", report))
+    jsonschema.validate(document, sarif_schema)
+    (run,) = document["runs"]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///repo/"}}
+    inside, outside = (
+        r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]
+    )
+    assert inside == {"uri": "src/my%20model.py", "uriBaseId": "%SRCROOT%"}
+    assert outside == {"uri": "file:///elsewhere/b.py"}
+
+
+# --- The other line formats ----------------------------------------------------------------
+
+
+def test_json_lines_is_one_json_element_per_line() -> None:
+    report = report_for({"src/train.py": TRAIN})
+    lines = render("json-lines", report).splitlines()
+    assert [json.loads(line) for line in lines] == json.loads(render("json", report))
+    assert len(lines) == 2
+
+
+def test_pylint_lines_are_path_line_code_message() -> None:
+    text = render("pylint", report_for({"src/train.py": TRAIN}))
+    first, second = text.splitlines()
+    assert first.startswith("src/train.py:6: [BN401] `momentum=0.99` follows the Keras")
+    assert second.startswith("src/train.py:10: [BN105] `model.eval` is never called")
+
+
+def test_azure_logging_commands_escape_as_the_agent_does() -> None:
+    report = RunReport(findings=[finding("50% of a;b]\nmore", filename="d;1/a].py")])
+    (line,) = render("azure", report).splitlines()
+    assert line == (
+        "##vso[task.logissue type=error;sourcepath=d%3B1/a%5D.py;linenumber=3;columnnumber=5;"
+        "code=BN105;]BN105 50%AZP25 of a;b]%0Amore"
+    )
+
+
+def test_rdjson_has_what_reviewdog_reads() -> None:
+    document = json.loads(render("rdjson", report_for({"src/train.py": TRAIN})))
+    assert document["source"]["name"] == "bnlint"
+    keep, fixed = document["diagnostics"]
+    assert fixed["location"] == {
+        "path": "src/train.py",
+        "range": {"start": {"line": 10, "column": 5}, "end": {"line": 10, "column": 15}},
+    }
+    assert fixed["severity"] == "ERROR"
+    assert fixed["code"]["value"] == "BN105"
+    assert fixed["code"]["url"].endswith("/rules/BN105.md")
+    assert fixed["suggestions"] == [
+        {
+            "range": {"start": {"line": 10, "column": 5}, "end": {"line": 10, "column": 15}},
+            "text": "model.eval()",
+        }
+    ]
+    assert keep["code"]["value"] == "BN401"
+
+
+def test_grouped_has_a_heading_per_file_and_the_summary() -> None:
+    text = render("grouped", report_for({"src/train.py": TRAIN, "b.py": "def f(m):\n    m.eval\n"}))
+    lines = text.splitlines()
+    assert lines[0] == "src/train.py:"
+    assert re.fullmatch(r"   6:\d\d BN401 .+", lines[1])
+    assert re.fullmatch(r"  10:5  BN105 \[\*\] .+", lines[2])
+    assert lines[3] == ""
+    assert lines[4] == "b.py:"
+    assert lines[-2] == "Found 3 findings."
+
+
+def test_full_shows_the_fix_as_a_diff_under_the_frame() -> None:
+    text = render("full", report_for({"src/train.py": TRAIN}))
+    assert "   = fix (safe): " in text
+    assert "10 -     model.eval\n10 +     model.eval()\n" in text
+    assert text.rstrip().splitlines()[-2].startswith("Found 2 findings.")
+
+
+def test_every_report_format_is_an_output_format_choice() -> None:
+    from bnlint.cli import OUTPUT_FORMATS
+    from bnlint.report import FORMATS
+
+    assert OUTPUT_FORMATS == FORMATS

@@ -19,7 +19,15 @@ from bnlint.analysis.ast_nodes import depth as ast_depth
 from bnlint.analysis.context import FileContext
 from bnlint.analysis.walk import visit as visit_tree
 from bnlint.config import FileSettings
-from bnlint.diagnostics import Edit, Finding, Fix, Position, Span, position_from_cst
+from bnlint.diagnostics import (
+    Edit,
+    Finding,
+    Fix,
+    Position,
+    RelatedLocation,
+    Span,
+    position_from_cst,
+)
 from bnlint.registry import InsertBefore, Report, Rule, all_rules
 from bnlint.runner import SYNTAX_ERROR, _syntax_finding
 from bnlint.source import SourceText
@@ -260,7 +268,20 @@ class Linter:
                 position_from_cst(code_range.end.line, code_range.end.column),
             ),
             fix=fix,
+            related=self._related(report, positions),
         )
+
+    def _related(self, report: Report, positions: object) -> tuple[RelatedLocation, ...]:
+        steps = []
+        for node, message in report.related:
+            try:
+                step_range = _range(positions, node)
+            except KeyError:  # a node of another tree: it has no position in this file
+                continue
+            start = position_from_cst(step_range.start.line, step_range.start.column)
+            end = position_from_cst(step_range.end.line, step_range.end.column)
+            steps.append(RelatedLocation(self.filename, Span(start, end), message))
+        return tuple(steps)
 
 
 def _range(positions: object, node: cst.CSTNode) -> CodeRange:

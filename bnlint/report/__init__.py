@@ -7,13 +7,31 @@ pre-commit hook never pays for rich or XML it does not print.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
-from bnlint.diagnostics import Finding, Severity
+from bnlint.diagnostics import Finding, RelatedLocation, Severity
 from bnlint.source import SourceText
 
-FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit")
+FORMATS = (
+    "text",
+    "full",
+    "concise",
+    "grouped",
+    "json",
+    "json-lines",
+    "sarif",
+    "github",
+    "gitlab",
+    "junit",
+    "pylint",
+    "rdjson",
+    "azure",
+)
+# The formats that end with the "Found N findings." / "All checks passed!" summary.
+SUMMARY_FORMATS = frozenset({"text", "full", "grouped"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,11 @@ class RunReport:
     quiet: bool = False
     # Notebook cells by (filename, cell number): a notebook finding's rows count within these.
     cell_sources: Mapping[tuple[str, int], SourceText] = field(default_factory=dict)
+    # The folder the run's relative filenames count from (the project root, in CI the
+    # repository's): formats whose consumer wants repository-relative paths use it.
+    root: str = ""
+    # The folder relative filenames count from (the working directory); empty: `root`.
+    cwd: str = ""
 
 
 def source_for(report: RunReport, finding: Finding) -> SourceText | None:
@@ -40,7 +63,7 @@ def source_for(report: RunReport, finding: Finding) -> SourceText | None:
     return report.sources.get(finding.filename)
 
 
-def location_label(finding: Finding) -> str:
+def location_label(finding: Finding | RelatedLocation) -> str:
     """`path:row:col`, or `notebook.ipynb:cell 9:3:5` for a notebook cell."""
     start = finding.span.start
     if finding.cell is not None:
@@ -48,10 +71,32 @@ def location_label(finding: Finding) -> str:
     return f"{finding.filename}:{start.row}:{start.column}"
 
 
+def relative_path(filename: str, root: str, cwd: str = "") -> str:
+    """`filename` (relative to the absolute folder `cwd`, by default `root`) relative to the
+    absolute folder `root`, with `/` separators and no `./`.
+
+    A file outside `root` keeps its absolute path, the only one that still names it. A
+    pure function of its strings: it asks neither the file system nor the process.
+    """
+    if filename == "-":
+        return filename
+    if not root:
+        return PurePath(os.path.normpath(filename)).as_posix()
+    absolute = os.path.normpath(os.path.join(cwd or root, filename))
+    try:
+        relative = os.path.relpath(absolute, root)
+    except ValueError:  # another drive on Windows
+        return PurePath(absolute).as_posix()
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return PurePath(absolute).as_posix()
+    return PurePath(relative).as_posix()
+
+
 def render(format_name: str, report: RunReport) -> str:
     if format_name not in FORMATS:
         raise ValueError(f"unknown format {format_name!r}")
-    module = importlib.import_module(f"bnlint.report.{format_name}_format")
+    module_name = format_name.replace("-", "_")
+    module = importlib.import_module(f"bnlint.report.{module_name}_format")
     text: str = module.render(report)
     return text
 

@@ -25,8 +25,19 @@ def render(report: RunReport) -> str:
         )
         for f in findings:
             label = location_label(f)
+            start = f.span.start
+            # Built from the numbers, never by splitting the label: paths hold `:` too
+            # (`C:\\src`, `data:v2/x.py`).
+            where = f"line {start.row}, column {start.column}"
+            if f.cell is not None:
+                where = f"cell {f.cell}, {where}"
             case = ElementTree.SubElement(
-                suite, "testcase", name=f"{f.code} at {label.split(':', 1)[1]}", classname=filename
+                suite,
+                "testcase",
+                name=f"{f.code} at {where}",
+                classname=filename,
+                file=filename,
+                line=str(start.row),
             )
             failure = ElementTree.SubElement(case, "failure", message=f.full_message, type=f.code)
             failure.text = f"{label}: {f.code} {f.full_message}"

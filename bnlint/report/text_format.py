@@ -45,20 +45,33 @@ def _frame(finding: Finding, source: SourceText | None) -> Text:
                 )
                 text.append(f" {finding.code}\n", style=_SEVERITY_STYLE[finding.severity])
         text.append(f"{gutter} |\n", style="blue")
-        if finding.hint:
-            text.append(f"{gutter} = ", style="blue")
-            text.append("help", style="bold cyan")
-            text.append(f": {finding.hint}\n")
-    elif finding.hint:
-        text.append("  = ", style="blue")
+    else:
+        gutter = " "
+    if finding.hint:
+        text.append(f"{gutter} = ", style="blue")
         text.append("help", style="bold cyan")
         text.append(f": {finding.hint}\n")
+    _notes(text, finding, gutter)
     return text
 
 
-def render(report: RunReport) -> str:
-    buffer = io.StringIO()
-    console = Console(
+def _notes(text: Text, finding: Finding, gutter: str) -> None:
+    """The explanation, one numbered step a line: where it starts, up to the finding."""
+    for number, step in enumerate(finding.related, start=1):
+        text.append(f"{gutter} = ", style="blue")
+        text.append("note", style="bold green")
+        text.append(f": {number}. ")
+        text.append(location_label(step), style="bold")
+        text.append(f": {step.message}\n")
+
+
+def frame(finding: Finding, source: SourceText | None) -> Text:
+    """A finding's code frame, help and notes (the `full` format adds the fix below)."""
+    return _frame(finding, source)
+
+
+def console_for(report: RunReport, buffer: io.StringIO) -> Console:
+    return Console(
         file=buffer,
         force_terminal=report.color,
         no_color=not report.color,
@@ -67,6 +80,11 @@ def render(report: RunReport) -> str:
         soft_wrap=True,
         width=10_000,
     )
+
+
+def render(report: RunReport) -> str:
+    buffer = io.StringIO()
+    console = console_for(report, buffer)
     for finding in report.findings:
         console.print(_frame(finding, source_for(report, finding)))
     if not report.quiet:
