@@ -9,10 +9,12 @@ from typing import Any
 import click
 
 from bnlint import __version__
+from bnlint.baseline import BaselineError, use_baseline
 from bnlint.cache import Cache, settings_key
 from bnlint.catalog import RULES
 from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
 from bnlint.config import CliOverrides, ConfigError, ConfigResolver
+from bnlint.diagnostics import Finding
 from bnlint.discovery import Discovered, MissingPath, discover
 from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
 from bnlint.progress import ProgressBar
@@ -27,6 +29,7 @@ from bnlint.runner import (
     lint_many,
     tune_gc,
 )
+from bnlint.source import SourceText
 
 
 def _error(message: str) -> None:
@@ -51,6 +54,8 @@ def run_check(
     stdin_filename: str | None,
     quiet: bool,
     probe_report: str | None = None,
+    baseline: str | None = None,
+    write_baseline: bool = False,
     **_: Any,
 ) -> ExitStatus:
     overrides = CliOverrides(
@@ -149,6 +154,12 @@ def run_check(
         from bnlint.confirm import mark_confirmed
 
         findings = mark_confirmed(findings, Path(probe_report))
+    if baseline and not diff:
+        try:
+            findings = _apply_baseline(Path(baseline), write_baseline, findings, results, quiet)
+        except BaselineError as error:
+            _error(str(error))
+            return ExitStatus.ERROR
     if diff:
         return _exit(
             ExitStatus.FINDINGS if pending_diff and not exit_zero else ExitStatus.CLEAN, had_error
@@ -206,6 +217,23 @@ def _project(
 def _project_digest(project: object) -> str:
     digest = getattr(project, "digest", None)
     return digest() if callable(digest) else ""
+
+
+def _apply_baseline(
+    path: Path, write: bool, findings: list[Finding], results: list[FileResult], quiet: bool
+) -> list[Finding]:
+    sources = {r.filename: r.source for r in results if r.source is not None}
+    cells = {(r.filename, n): text for r in results for n, text in r.cell_sources.items()}
+
+    def source_of(finding: Finding) -> SourceText | None:
+        if finding.cell is not None:
+            return cells.get((finding.filename, finding.cell))
+        return sources.get(finding.filename)
+
+    outcome = use_baseline(path, findings, source_of, write=write)
+    if not quiet:
+        click.echo(f"bnlint: {outcome.note}", err=True)
+    return outcome.findings
 
 
 def _exit(status: ExitStatus, had_error: bool) -> ExitStatus:

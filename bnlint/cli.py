@@ -121,8 +121,23 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="A JSON report of `bnlint run`: mark matching findings as confirmed.",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="Report only findings not recorded in FILE; a missing FILE records today's.",
+)
+@click.option(
+    "--write-baseline", is_flag=True, help="Record the current findings in the --baseline FILE."
+)
+@click.option("--watch", is_flag=True, help="Lint again whenever a file changes (Ctrl-C stops).")
 def check(**options: Any) -> None:
     """Lint files and directories (.py, .pyi, .ipynb); `-` reads standard input."""
+    if options["write_baseline"] and not options["baseline"]:
+        raise click.UsageError("--write-baseline needs --baseline FILE")
+    if options.pop("watch"):
+        from bnlint.watch import watch_check
+
+        sys.exit(int(watch_check(options)))
     from bnlint.check_command import run_check
 
     sys.exit(int(run_check(**options)))
