@@ -52,8 +52,8 @@ class BiasBeforeNorm(_StructureRule):
     fix_safety = "safe or unsafe"
     triggers = _NORM_TRIGGERS
     message = (
-        "the bias of `{layer}` is cancelled by `{norm}` right after it, which subtracts "
-        "each channel's mean"
+        "the bias of `{layer}` is cancelled by `{norm}` right after it{when}, which "
+        "subtracts each channel's mean"
     )
     hint = "pass `bias=False` to `{layer_class}`; the norm's own shift plays its role"
 
@@ -71,8 +71,10 @@ class BiasBeforeNorm(_StructureRule):
                 producer.node,
                 layer=self.show(producer),
                 norm=self.show(consumer),
+                when=" when the branch that adds it runs" if link.conditional else "",
                 layer_class=self.ctx.code_for(producer.node.func),
-                fix=_bias_fix(producer, self.ctx.code_for, unsafe),
+                # On the other paths the bias is not cancelled: `bias=False` would change them.
+                fix=None if link.conditional else _bias_fix(producer, self.ctx.code_for, unsafe),
             )
 
 

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 
 _MAX_DEPTH = 4
 
+# BatchNorm classes of other packages whose constructors take torch's arguments in torch's
+# order (num_features, eps, momentum, affine, ...): read as the torch class they mirror.
+_THIRD_PARTY_NORMS = {
+    "encoding.nn.SyncBatchNorm": "torch.nn.SyncBatchNorm",
+    "encoding.nn.BatchNorm2d": "torch.nn.BatchNorm2d",
+    "apex.parallel.SyncBatchNorm": "torch.nn.SyncBatchNorm",
+    "apex.parallel.optimized_sync_batchnorm.SyncBatchNorm": "torch.nn.SyncBatchNorm",
+    "inplace_abn.InPlaceABNSync": "torch.nn.SyncBatchNorm",
+}
+# Vendored copies (`from .sync_batchnorm import SynchronizedBatchNorm2d`) match by class name.
+_THIRD_PARTY_SUFFIXES = {f"SynchronizedBatchNorm{n}d": f"torch.nn.BatchNorm{n}d" for n in (1, 2, 3)}
+
 _CACHE: WeakKeyDictionary[FileContext, dict[str, frozenset[str]]] = WeakKeyDictionary()
 
 
@@ -67,10 +79,21 @@ def callee_classes(ctx: FileContext, func: cst.BaseExpression) -> frozenset[str]
     """
     qualified = ctx.names.qualified_name(func)
     if qualified is not None:
-        return frozenset({qualified})
+        return frozenset({mirrored_class(qualified)})
     if isinstance(func, cst.Name):
         return aliases_of(ctx).get(func.value, frozenset())
     return frozenset()
+
+
+def mirrored_class(qualified: str) -> str:
+    """The torch class a third-party BatchNorm mirrors argument for argument, else itself.
+
+    >>> mirrored_class("encoding.nn.SyncBatchNorm") -> "torch.nn.SyncBatchNorm"
+    """
+    found = _THIRD_PARTY_NORMS.get(qualified)
+    if found is not None:
+        return found
+    return _THIRD_PARTY_SUFFIXES.get(qualified.rpartition(".")[2], qualified)
 
 
 def _statements(body: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
@@ -141,7 +164,7 @@ def _classes(
         return None if body is None or orelse is None else body | orelse
     qualified = names.qualified_name(value)
     if qualified is not None:
-        return frozenset({qualified})
+        return frozenset({mirrored_class(qualified)})
     if isinstance(value, cst.Name) and value.value in values:
         found: set[str] = set()
         for inner in values[value.value]:

@@ -40,10 +40,31 @@ class Block:
     node: cst.Call | None
     items: tuple[Item, ...]
     fragments: tuple[tuple[Item, ...], ...] = field(default=())
+    # Pairs adjacent only when a branch runs (`if bn: layers.append(nn.BatchNorm2d(c))` right
+    # after a conv): true links on that path, but not on every path through the builder.
+    conditional: tuple[tuple[Item, Item], ...] = field(default=())
 
 
 Element = Layer | Block | Opaque
 Item = Layer | Block | Opaque | Gap
+
+
+@dataclass
+class Listed:
+    """What a list of layers holds: its items in order, certain runs inside its conditional
+    parts, and the pairs adjacent only when a branch runs (see `Block`)."""
+
+    items: list[Item]
+    fragments: list[tuple[Item, ...]] = field(default_factory=list)
+    conditional: list[tuple[Item, Item]] = field(default_factory=list)
+
+    def __add__(self, other: Listed) -> Listed:
+        joined = Listed(
+            self.items + other.items,
+            self.fragments + other.fragments,
+            self.conditional + other.conditional,
+        )
+        return joined
 
 
 def first_layer(element: Item | None) -> Layer | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis.names import NameResolver
+from bnlint.analysis.structure.aliases import module_aliases
 from bnlint.analysis.structure.dataflow import Application, MethodFlow, Value, method_flow
 from bnlint.analysis.structure.elements import Block, Element, adjacent, first_layer, last_layer
 from bnlint.analysis.structure.layers import (
@@ -34,6 +35,9 @@ class Link:
     consumer: Layer
     # "sequential" (adjacent in a Sequential) or "forward" (the data path of a method).
     where: str
+    # Adjacent only on some paths: a branch appends the consumer (`if bn:`), or forward
+    # applies the producer only when it is set (`if self.dropout is not None:`).
+    conditional: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,12 @@ class StructureIndex:
             and any(names.matches(base.value, SEQUENTIAL) for base in cls.node.bases)
         }
         self.resolver = Resolver(
-            names, self.frames, self.module_frame, collector.functions, sequential_classes
+            names,
+            self.frames,
+            self.module_frame,
+            collector.functions,
+            sequential_classes,
+            module_aliases(module, names),
         )
         self._attribute_cache: dict[tuple[int, str], Element | None] = {}
         self._self_reference_cache: dict[int, dict[str, int]] = {}
@@ -95,7 +104,7 @@ class StructureIndex:
         self.blocks: list[tuple[Block, Frame]] = []
         self.links: list[Link] = []
         self.output_norms: list[OutputNorm] = []
-        self._seen_links: set[tuple[int, int]] = set()
+        self._link_index: dict[tuple[int, int], int] = {}
         self._build_blocks()
         self._build_flows()
         self._build_sequential_models()
@@ -115,9 +124,13 @@ class StructureIndex:
             return None
         self._resolving.add(key)
         value, frame = assigned[0]
-        element: Element | None = self.resolver.resolve(
-            value, Scope(frame), lambda n: self.attribute(cls, n)
-        )
+        element: Element | None
+        if isinstance(value, cst.Call) and self.names.matches(value.func, SEQUENTIAL):
+            element = self.resolver.sequential(
+                value, Scope(frame), lambda n: self.attribute(cls, n), filled=f"self.{name}"
+            )
+        else:
+            element = self.resolver.resolve(value, Scope(frame), lambda n: self.attribute(cls, n))
         self._resolving.discard(key)
         if self._module_list(element) and self._self_references(cls).get(name) != 2:
             # Appended to, indexed or iterated anywhere but in one chain loop: the items
@@ -163,7 +176,11 @@ class StructureIndex:
                 else None
             )
             lookup = None if cls is None else self._attributes_of(cls)
-            calls = [c for c in frame.calls if self.names.matches(c.func, SEQUENTIAL)]
+            calls = [
+                (c, _filled_name(frame, c))
+                for c in frame.calls
+                if self.names.matches(c.func, SEQUENTIAL)
+            ]
             if (
                 cls is not None
                 and cls.methods.get("__init__") is frame.node
@@ -171,20 +188,44 @@ class StructureIndex:
             ):
                 super_call = super_init_call(frame)
                 if super_call is not None:
-                    calls.append(super_call)
-            for call in calls:
-                block = self.resolver.sequential(call, Scope(frame), lookup)
+                    # A subclass filled by `self.add_module(...)`, unless attributes assigned
+                    # to `self` register modules in between.
+                    filled = None if frame.attribute_assignments else "self"
+                    calls.append((super_call, filled))
+            for call, filled in calls:
+                block = self.resolver.sequential(call, Scope(frame), lookup, filled=filled)
                 self.blocks.append((block, frame))
-                for run in (block.items, *block.fragments):
-                    for producer, consumer in adjacent(run):
-                        self._link(producer, consumer, "sequential")
+                self._link_block(block, "sequential")
 
-    def _link(self, producer: Layer, consumer: Layer, where: str) -> None:
+    def _link_block(self, block: Block, where: str) -> None:
+        for run in (block.items, *block.fragments):
+            for producer, consumer in adjacent(run):
+                self._link(producer, consumer, where)
+        for before, after in block.conditional:
+            last, first = last_layer(before), first_layer(after)
+            if last is not None and first is not None:
+                self._link(last, first, where, conditional=True)
+
+    def _link(
+        self, producer: Layer, consumer: Layer, where: str, conditional: bool = False
+    ) -> None:
+        """Record a link once per (producer, consumer) pair: certain beats conditional, and a
+        pair seen from the helper that builds both layers (direct) beats one seen from a call."""
         key = (id(producer.node), id(consumer.node))
-        if key in self._seen_links or producer.node is consumer.node:
+        if producer.node is consumer.node:
             return
-        self._seen_links.add(key)
-        self.links.append(Link(producer, consumer, where))
+        index = self._link_index.get(key)
+        if index is None:
+            self._link_index[key] = len(self.links)
+            self.links.append(Link(producer, consumer, where, conditional))
+            return
+        known = self.links[index]
+        self.links[index] = Link(
+            producer if producer.direct and not known.producer.direct else known.producer,
+            consumer if consumer.direct and not known.consumer.direct else known.consumer,
+            known.where,
+            known.conditional and conditional,
+        )
 
     # -- data paths -----------------------------------------------------------------------
     def _build_flows(self) -> None:
@@ -204,9 +245,7 @@ class StructureIndex:
                     chain = self._module_list(application.element)
                     if chain is not None:
                         # Applied as a chain (the only way the data path admits one).
-                        for run in (chain.items, *chain.fragments):
-                            for before, after in adjacent(run):
-                                self._link(before, after, "forward")
+                        self._link_block(chain, "forward")
                     source = _certain_source(application, references)
                     if source is None:
                         continue
@@ -336,6 +375,17 @@ def _delegated_method(flow: MethodFlow, cls: ModuleClass) -> MethodFlow | None:
     ):
         return cls.flows[func.attr.value]
     return None
+
+
+def _filled_name(frame: Frame, call: cst.Call) -> str | None:
+    """What an empty `nn.Sequential()` is bound to, for `add_module` calls to fill."""
+    if call.args:
+        return None
+    bound = _bound_name(frame, call)
+    if bound is not None:
+        return bound
+    targets = [name for name, value in frame.attribute_assignments if value is call]
+    return f"self.{targets[0]}" if len(targets) == 1 else None
 
 
 def _bound_name(frame: Frame, call: cst.Call) -> str | None:

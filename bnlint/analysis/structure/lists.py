@@ -6,15 +6,17 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from bnlint.analysis.names import last_name
-from bnlint.analysis.structure.elements import GAP, Element, Item
+from bnlint.analysis.names import dotted_name, last_name
+from bnlint.analysis.structure.elements import GAP, Element, Item, Listed
 from bnlint.analysis.structure.scopes import Frame
 from bnlint.analysis.walk import walk
 
-ListItems = Callable[[cst.BaseExpression], tuple[list[Item], list[tuple[Item, ...]]] | None]
+ListItems = Callable[[cst.BaseExpression], Listed | None]
 Resolve = Callable[[cst.BaseExpression], Element]
 
 _ADDERS = frozenset({"append", "extend"})
+# `seq.add_module("conv", layer)` on an `nn.Sequential()` built empty.
+_MODULE_ADDERS = frozenset({"add_module", "append"})
 
 
 class _Unknown(Exception):
@@ -22,58 +24,83 @@ class _Unknown(Exception):
 
 
 def list_sequence(
-    frame: Frame, name: str, list_items: ListItems, resolve: Resolve
-) -> tuple[list[Item], list[tuple[Item, ...]]] | None:
+    frame: Frame, name: str, list_items: ListItems, resolve: Resolve, modules: bool = False
+) -> Listed | None:
     """Items of the list `name` in the order a function builds it, or None when unsure.
 
     >>> `layers = [conv(3, 8)]; for c in cfg: layers += [nn.Conv2d(8, c, 3), nn.BatchNorm2d(c)]`
     >>> -> items [conv(3, 8), GAP], fragments [(Conv2d, BatchNorm2d)]
+    >>> `layers = [nn.Linear(i, o)]; if bn: layers.append(nn.BatchNorm1d(o))`
+    >>> -> items [Linear, GAP], conditional [(Linear, BatchNorm1d)]
     Appends in a conditional or a loop become a GAP in the order, and their own runs
-    become fragments; any other use of the list (insert, pop, index assignment, passing
-    it to a function) makes the answer None.
+    become fragments; the first and last item a branch adds are adjacent to what comes
+    before and after it when the branch runs (`conditional`). Any other use of the list
+    (insert, pop, index assignment, passing it to a function) makes the answer None.
+    With `modules`, `name` is an `nn.Sequential()` (or `self` in a Sequential subclass)
+    filled by `add_module(key, layer)` and `append(layer)`; `name` may be dotted
+    (`self.features`).
     """
     if not isinstance(frame.node, cst.FunctionDef):
         return None
     if not isinstance(frame.node.body, cst.IndentedBlock):
         return None
-    builder = _Builder(name, list_items, resolve)
+    builder = _Builder(name, list_items, resolve, modules)
     try:
         items = builder.block(frame.node.body.body)
-        if builder.uses != _count_names(frame.node.body, name):
+        if name != "self" and builder.uses != _count_names(frame.node.body, name):
             return None
     except _Unknown:
         return None
-    return items, builder.fragments
+    return Listed(items, builder.fragments, builder.conditional)
 
 
 class _Builder:
-    def __init__(self, name: str, list_items: ListItems, resolve: Resolve) -> None:
+    def __init__(self, name: str, list_items: ListItems, resolve: Resolve, modules: bool) -> None:
         self.name = name
         self.list_items = list_items
         self.resolve = resolve
+        self.modules = modules
         self.fragments: list[tuple[Item, ...]] = []
+        self.conditional: list[tuple[Item, Item]] = []
         # Occurrences of the name accounted for by a known pattern.
         self.uses = 0
         self.initialised = False
 
     def block(self, statements: Sequence[cst.BaseStatement]) -> list[Item]:
         items: list[Item] = []
+        # Last items of a branch that just ran: adjacent to the next item added, if any.
+        tails: list[Item] = []
         for statement in statements:
+            added: list[Item] = []
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    items.extend(self.small(small))
+                    added.extend(self.small(small))
             elif isinstance(statement, cst.With) and isinstance(statement.body, cst.IndentedBlock):
-                items.extend(self.block(statement.body.body))
+                added = self.block(statement.body.body)
             elif isinstance(statement, cst.FunctionDef | cst.ClassDef):
                 continue
             else:
                 before = self.uses
-                for inner in _blocks(statement):
+                previous = items[-1] if items else None
+                branch_tails: list[Item] = []
+                branches = _blocks(statement)
+                for inner in branches:
                     run = self.block(inner)
                     if len(run) > 1:
                         self.fragments.append(tuple(run))
+                    if isinstance(statement, cst.If) and run:
+                        if previous is not None:
+                            self.conditional.append((previous, run[0]))
+                        branch_tails.append(run[-1])
                 if self.uses != before:
                     items.append(GAP)
+                    tails = branch_tails
+                continue
+            if added:
+                for tail in tails:
+                    self.conditional.append((tail, added[0]))
+                tails = []
+                items.extend(added)
         return items
 
     def small(self, node: cst.BaseSmallStatement) -> list[Item]:
@@ -83,7 +110,8 @@ class _Builder:
                 raise _Unknown
             self.initialised = True
             self.uses += 1
-            return self._chunk(node.value)
+            # An `nn.Sequential()` filled by add_module starts empty.
+            return [] if self.modules else self._chunk(node.value)
         if isinstance(node, cst.AnnAssign) and _is_name(node.target, name) and node.value:
             if self.initialised:
                 raise _Unknown
@@ -101,7 +129,18 @@ class _Builder:
             call = node.value
             func = call.func
             if (
-                isinstance(func, cst.Attribute)
+                self.modules
+                and isinstance(func, cst.Attribute)
+                and _is_name(func.value, name)
+                and func.attr.value in _MODULE_ADDERS
+                and len(call.args) == (2 if func.attr.value == "add_module" else 1)
+                and not any(arg.star for arg in call.args)
+            ):
+                self.uses += 1
+                return [self.resolve(call.args[-1].value)]
+            if (
+                not self.modules
+                and isinstance(func, cst.Attribute)
                 and _is_name(func.value, name)
                 and func.attr.value in _ADDERS
                 and len(call.args) == 1
@@ -111,6 +150,13 @@ class _Builder:
                 if func.attr.value == "append":
                     return [self.resolve(call.args[0].value)]
                 return self._chunk(call.args[0].value)
+        if (
+            isinstance(node, cst.Return) and node.value is not None and _is_name(node.value, name)
+        ) or (self.modules and isinstance(node, cst.Assign) and _is_name(node.value, name)):
+            # The list or filled Sequential handed out (returned, or stored on `self`): its
+            # order is already fixed.
+            self.uses += 1
+            return []
         self.uses += _star_uses(node, name)
         return []
 
@@ -118,9 +164,9 @@ class _Builder:
         listed = self.list_items(value)
         if listed is None:
             return [GAP]
-        items, fragments = listed
-        self.fragments.extend(fragments)
-        return items
+        self.fragments.extend(listed.fragments)
+        self.conditional.extend(listed.conditional)
+        return listed.items
 
 
 def _blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
@@ -158,7 +204,10 @@ def _blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
 
 
 def _is_name(node: cst.BaseExpression, name: str) -> bool:
-    return isinstance(node, cst.Name) and node.value == name
+    """`node` is the list's name as written: `layers`, or dotted (`self.features`)."""
+    if isinstance(node, cst.Name):
+        return node.value == name
+    return "." in name and dotted_name(node) == name
 
 
 def _star_uses(node: cst.CSTNode, name: str) -> int:
@@ -192,6 +241,9 @@ def _count_names(body: cst.BaseSuite, name: str) -> int:
 
     def enter(node: cst.CSTNode) -> bool:
         nonlocal count
+        if "." in name and isinstance(node, cst.Attribute) and dotted_name(node) == name:
+            count += 1
+            return False
         if isinstance(node, cst.Name) and node.value == name:
             count += 1
         elif isinstance(node, cst.Attribute):

@@ -8,7 +8,8 @@ import libcst as cst
 
 from bnlint.analysis.calls import argument
 from bnlint.analysis.names import NameResolver
-from bnlint.analysis.structure.elements import GAP, OPAQUE, Block, Element, Item
+from bnlint.analysis.structure.aliases import mirrored_class
+from bnlint.analysis.structure.elements import GAP, OPAQUE, Block, Element, Item, Listed
 from bnlint.analysis.structure.layers import (
     LAYER_SPECS,
     MODULE_LIST,
@@ -41,6 +42,7 @@ class Resolver:
         module_frame: Frame,
         functions: dict[str, cst.FunctionDef],
         sequential_classes: dict[str, cst.FunctionDef],
+        aliases: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.names = names
         self.frames = frames
@@ -48,6 +50,8 @@ class Resolver:
         self.functions = functions
         # Same-file nn.Sequential subclasses -> their __init__.
         self.sequential_classes = sequential_classes
+        # Module-level names bound (maybe by a condition or try/except) to layer classes.
+        self.aliases = aliases or {}
 
     def resolve(
         self,
@@ -61,6 +65,12 @@ class Resolver:
             return OPAQUE
         if isinstance(node, cst.Call):
             return self._call(node, scope, attributes, direct, depth)
+        if isinstance(node, cst.IfExp):
+            # `nn.Dropout(p) if p > 0 else None`: the layer, wherever it is applied at all.
+            for side, other in ((node.body, node.orelse), (node.orelse, node.body)):
+                if isinstance(other, cst.Name) and other.value == "None":
+                    return self.resolve(side, scope, attributes, direct, depth + 1)
+            return OPAQUE
         if isinstance(node, cst.Name) and node.value != "self":
             found = scope.lookup(node.value)
             if found is not None:
@@ -84,10 +94,16 @@ class Resolver:
         attributes: AttributeLookup | None = None,
         direct: bool = True,
         depth: int = 0,
+        filled: str | None = None,
     ) -> Block:
-        """The block an `nn.Sequential(...)` call builds (or a Sequential subclass's super call)."""
+        """The block an `nn.Sequential(...)` call builds (or a Sequential subclass's super call).
+
+        `filled` names what an empty `nn.Sequential()` is bound to (`seq`, `self.features`,
+        `self` in a subclass) when `add_module` calls fill it in the same function.
+        """
         items: list[Item] = []
         fragments: list[tuple[Item, ...]] = []
+        conditional: list[tuple[Item, Item]] = []
         args = [arg for arg in call.args if arg.keyword is None]
         if len(args) == 1 and not args[0].star and isinstance(args[0].value, cst.Call):
             inner = args[0].value
@@ -101,14 +117,26 @@ class Resolver:
                 if sequence is None:
                     items.append(GAP)
                     continue
-                listed, more = sequence
-                items.extend(listed)
-                fragments.extend(more)
+                items.extend(sequence.items)
+                fragments.extend(sequence.fragments)
+                conditional.extend(sequence.conditional)
             elif arg.star:
                 items.append(GAP)
             else:
                 items.append(self.resolve(arg.value, scope, attributes, direct, depth))
-        return Block(call, tuple(items), tuple(fragments))
+        if not args and filled is not None and not scope.substitutions:
+            added = list_sequence(
+                scope.frame,
+                filled,
+                lambda expr: self._list_items(expr, scope, attributes, direct, depth),
+                lambda expr: self.resolve(expr, scope, attributes, direct, depth),
+                modules=True,
+            )
+            if added is not None:
+                return Block(
+                    call, tuple(added.items), tuple(added.fragments), tuple(added.conditional)
+                )
+        return Block(call, tuple(items), tuple(fragments), tuple(conditional))
 
     def _module_list(
         self,
@@ -125,8 +153,9 @@ class Resolver:
         sequence = self._list_items(call.args[0].value, scope, attributes, direct, depth)
         if sequence is None:
             return OPAQUE
-        items, fragments = sequence
-        return Block(call, tuple(items), tuple(fragments))
+        return Block(
+            call, tuple(sequence.items), tuple(sequence.fragments), tuple(sequence.conditional)
+        )
 
     def _ordered_dict(
         self,
@@ -166,23 +195,36 @@ class Resolver:
         attributes: AttributeLookup | None,
         direct: bool,
         depth: int,
-    ) -> tuple[list[Item], list[tuple[Item, ...]]] | None:
-        """Items of a list expression: a literal, `a + b`, or a local list built by appends."""
+    ) -> Listed | None:
+        """Items of a list expression: a literal, `a + b`, a local list built by appends, a
+        module-level list, or the list a same-file helper returns (`*block(64, 128)`)."""
+        if depth > _MAX_DEPTH:
+            return None
         if isinstance(node, cst.List | cst.Tuple):
             items: list[Item] = []
             for element in node.elements:
                 if isinstance(element, cst.StarredElement):
-                    items.append(GAP)
-                else:
-                    items.append(self.resolve(element.value, scope, attributes, direct, depth))
-            return items, []
+                    listed = self._list_items(element.value, scope, attributes, direct, depth)
+                    if listed is None:
+                        items.append(GAP)
+                        continue
+                    return self._splice(node, scope, attributes, direct, depth)
+                items.append(self.resolve(element.value, scope, attributes, direct, depth))
+            return Listed(items)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
             left = self._list_items(node.left, scope, attributes, direct, depth)
             right = self._list_items(node.right, scope, attributes, direct, depth)
             if left is None or right is None:
                 return None
-            return left[0] + right[0], left[1] + right[1]
-        if isinstance(node, cst.Name) and not scope.substitutions and scope.frame.binds(node.value):
+            return left + right
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            function = self._function(node.func.value, scope)
+            if function is not None:
+                return self._helper_list(function, node, scope, depth)
+            return None
+        if not isinstance(node, cst.Name) or node.value in scope.substitutions:
+            return None
+        if scope.frame.binds(node.value) and isinstance(scope.frame.node, cst.FunctionDef):
             if scope.frame.bindings.get(node.value) is None:
                 return None
             return list_sequence(
@@ -191,7 +233,82 @@ class Resolver:
                 lambda expr: self._list_items(expr, scope, attributes, direct, depth),
                 lambda expr: self.resolve(expr, scope, attributes, direct, depth),
             )
+        found = scope.lookup(node.value)
+        if found is None or not isinstance(found[0], cst.List | cst.Tuple):
+            return None
+        # A list bound once at module level (or in an enclosing function) and only read.
+        value, outer = found
+        return self._list_items(value, outer, None, direct, depth + 1)
+
+    def _splice(
+        self,
+        node: cst.List | cst.Tuple,
+        scope: Scope,
+        attributes: AttributeLookup | None,
+        direct: bool,
+        depth: int,
+    ) -> Listed:
+        """`[*block(3, 8), nn.Conv2d(8, 8, 3)]`: spliced lists joined with the other items."""
+        joined = Listed([])
+        for element in node.elements:
+            if isinstance(element, cst.StarredElement):
+                listed = self._list_items(element.value, scope, attributes, direct, depth)
+                joined = joined + (listed if listed is not None else Listed([GAP]))
+            else:
+                joined = joined + Listed(
+                    [self.resolve(element.value, scope, attributes, direct, depth)]
+                )
+        return joined
+
+    def _function(self, name: str, scope: Scope) -> cst.FunctionDef | None:
+        """The function `name` calls where `scope` reads it: nested in an enclosing function
+        (a helper defined in `__init__`) or at module level, when defined once."""
+        frame: Frame | None = scope.frame
+        while frame is not None:
+            if frame.binds(name):
+                nested = [
+                    f
+                    for f in self.frames
+                    if isinstance(f, cst.FunctionDef)
+                    and f.name.value == name
+                    and self.frames[f].parent is frame
+                ]
+                if len(nested) == 1 and frame.bindings.get(name) == [None]:
+                    return nested[0]
+                if frame is self.module_frame:
+                    return self.functions.get(name)
+                return None
+            frame = frame.parent
         return None
+
+    def _helper_list(
+        self, function: cst.FunctionDef, call: cst.Call, caller: Scope, depth: int
+    ) -> Listed | None:
+        """The list a helper returns, as seen from one call.
+
+        Its items, read with the call's arguments, join the caller's sequence but are not
+        direct (the helper builds them for every caller); the runs inside the helper's own
+        list hold for every call, so they are kept as direct fragments.
+        """
+        returns = _returns(function)
+        frame = self.frames.get(function)
+        if len(returns) != 1 or returns[0].value is None or frame is None:
+            return None
+        value = returns[0].value
+        bound = self._bind(function, call, caller)
+        if bound is None:
+            return None
+        seen = self._list_items(value, bound, None, False, depth + 1)
+        own = self._list_items(value, Scope(frame), None, True, depth + 1)
+        if seen is None:
+            return None
+        if own is None:
+            return seen
+        return Listed(
+            seen.items,
+            [*seen.fragments, tuple(own.items), *own.fragments],
+            own.conditional,
+        )
 
     def _call(
         self,
@@ -203,6 +320,7 @@ class Resolver:
     ) -> Element:
         qualified = self.names.qualified_name(call.func)
         if qualified is not None:
+            qualified = mirrored_class(qualified)
             if qualified in SEQUENTIAL:
                 return self.sequential(call, scope, attributes, direct, depth)
             if qualified in MODULE_LIST:
@@ -250,7 +368,14 @@ class Resolver:
                 return Layer(
                     call, qualified, LAYER_SPECS[qualified], scope, direct, preset, shift=shift
                 )
+            alias = self._alias(value, found[1], 0)
+            if alias is not None:
+                return Layer(call, alias, LAYER_SPECS[alias], scope, direct)
             return None
+        if name in self.aliases and not any(
+            frame.binds(name) for frame in _frames_up(scope.frame) if frame is not self.module_frame
+        ):
+            return self._alias_layer(call, self.aliases[name], scope, direct)
         param = scope.frame.params.get(name)
         if param is None or scope.substitutions:
             return None
@@ -270,6 +395,46 @@ class Resolver:
         if qualified is None or qualified not in LAYER_SPECS:
             return None
         return Layer(call, qualified, LAYER_SPECS[qualified], scope, direct, factory=True)
+
+    def _alias_layer(
+        self, call: cst.Call, classes: frozenset[str], scope: Scope, direct: bool
+    ) -> Layer | None:
+        known = sorted(mirrored_class(c) for c in classes)
+        if not known or any(c not in LAYER_SPECS for c in known):
+            return None
+        if len({LAYER_SPECS[c].kind for c in known}) != 1:
+            return None
+        loose = [c for c in known if LAYER_SPECS[c].spatial is None]
+        chosen = known[0] if len(set(known)) == 1 else (loose[0] if loose else None)
+        return None if chosen is None else Layer(call, chosen, LAYER_SPECS[chosen], scope, direct)
+
+    def _alias(self, value: cst.BaseExpression, scope: Scope, depth: int) -> str | None:
+        """The layer class a name is bound to: `BN = nn.BatchNorm2d`, or a choice between two
+        classes of one kind (`nn.SyncBatchNorm if ddp else nn.BatchNorm2d`), read as the one
+        that checks the least (SyncBatchNorm accepts any rank)."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(value, cst.IfExp):
+            body = self._alias(value.body, scope, depth + 1)
+            orelse = self._alias(value.orelse, scope, depth + 1)
+            if body is None or orelse is None:
+                return None
+            if body == orelse:
+                return body
+            kinds = {LAYER_SPECS[body].kind, LAYER_SPECS[orelse].kind}
+            if len(kinds) != 1:
+                return None
+            loose = [c for c in (body, orelse) if LAYER_SPECS[c].spatial is None]
+            return loose[0] if loose else None
+        qualified = self.names.qualified_name(value)
+        if qualified is not None:
+            qualified = mirrored_class(qualified)
+            return qualified if qualified in LAYER_SPECS else None
+        if isinstance(value, cst.Name):
+            found = scope.lookup(value.value)
+            if found is not None:
+                return self._alias(found[0], found[1], depth + 1)
+        return None
 
     def _bind(self, function: cst.FunctionDef, call: cst.Call, caller: Scope) -> Scope | None:
         """The helper's scope with its parameters bound to the call's arguments."""
@@ -317,6 +482,14 @@ class Resolver:
         if len(supers) != 1:
             return OPAQUE
         return self.sequential(supers[0], scope, None, direct=False, depth=depth + 1)
+
+
+def _frames_up(frame: Frame | None) -> list[Frame]:
+    found: list[Frame] = []
+    while frame is not None:
+        found.append(frame)
+        frame = frame.parent
+    return found
 
 
 def _is_super_init(call: cst.Call) -> bool:
