@@ -44,6 +44,13 @@ class Label:
     code: str
     line: int
     why: str
+    # Other lines that anchor the same finding equally well (a batch size whose value is
+    # written in one place and passed through another): a finding on any of them matches.
+    also: tuple[int, ...] = ()
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return (self.line, *self.also)
 
 
 @dataclass
@@ -75,7 +82,13 @@ def load_manifest(path: Path = MANIFEST) -> list[Case]:
         if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
             raise ValueError(f"{raw['repo']}:{raw['path']}: commit must be 40 hex digits")
         expect = [
-            Label(str(e["code"]), int(e["line"]), str(e["why"])) for e in raw.get("expect", [])
+            Label(
+                str(e["code"]),
+                int(e["line"]),
+                str(e["why"]),
+                tuple(int(n) for n in e.get("also", ())),
+            )
+            for e in raw.get("expect", [])
         ]
         must_not = [str(code) for code in raw.get("must_not", [])]
         if not expect and not must_not:
@@ -170,6 +183,9 @@ def show(cases: list[Case], cache: Path) -> None:
                 lines[label.line - 1].strip() if 0 < label.line <= len(lines) else "<no such line>"
             )
             print(f"  {label.code} {label.line:>5}: {text}")
+            for other in label.also:
+                text = lines[other - 1].strip() if 0 < other <= len(lines) else "<no such line>"
+                print(f"     also {other:>5}: {text}")
         if case.must_not:
             print(f"  must not: {', '.join(case.must_not)}")
 

@@ -135,7 +135,14 @@ def score(
         for label in case.expect:
             if not selected(label.code, select):
                 continue
-            hit = next((f for f in found if f.code == label.code and f.line == label.line), None)
+            hit = next(
+                (
+                    f
+                    for f in found
+                    if f.code == label.code and f.line in label.lines and f not in matched
+                ),
+                None,
+            )
             if hit is None:
                 result.scores[label.code].fn += 1
                 result.misses.append((case, label.code, label.line, label.why))
