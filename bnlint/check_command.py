@@ -196,7 +196,7 @@ def run_check(
 
 
 # Rules whose analyses read the cross-file project index (classes, function summaries).
-_PROJECT_RULES = frozenset({"BN101", "BN102", "BN103", "BN104"})
+_PROJECT_RULES = frozenset({"BN101", "BN102", "BN103", "BN104", "BN202"})
 # The cache folder of per-file project-index summaries (beside the settings-keyed ones).
 _INDEX_CACHE = "project-index"
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bnlint.analysis import ast_nodes, torch_api
+from bnlint.analysis import ast_nodes, checkpoints, torch_api
 from bnlint.analysis.semantic.imports import ImportTable, from_ast
 from bnlint.analysis.torch_api import canonical
 
@@ -135,6 +135,10 @@ class ProjectIndex:
     digests: dict[str, str] = field(default_factory=dict)
     # How many `ast` nodes deep each parsed file goes: the linter's guard before libcst.
     depths: dict[str, int] = field(default_factory=dict)
+    # Files that may load saved weights: filename -> (line, what) of the first place.
+    weight_loads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # Files that read a layer's `.bias`: filename -> the first line.
+    bias_reads: dict[str, int] = field(default_factory=dict)
     # Answers of `contains` and `is_module_class` (see there).
     _contains_memo: dict[tuple[str, str], Tri] = field(
         default_factory=dict, compare=False, repr=False
@@ -347,6 +351,8 @@ class ProjectIndex:
         self.unparsable |= other.unparsable
         self.digests.update(other.digests)
         self.depths.update(other.depths)
+        self.weight_loads.update(other.weight_loads)
+        self.bias_reads.update(other.bias_reads)
 
 
 def factory_contains(reference: str, kind: str) -> Tri | None:
@@ -564,6 +570,12 @@ class _FileIndexer:
         return None if name is None else self.table.resolve(name)
 
     def run(self, tree: ast.Module, nodes: list[ast.AST]) -> None:
+        load = checkpoints.weight_load(nodes)
+        if load is not None:
+            self.index.weight_loads[self.filename] = load
+        bias = checkpoints.bias_read(nodes)
+        if bias is not None:
+            self.index.bias_reads[self.filename] = bias
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
         self.local_classes = {n.name for n in classes}
         for node in classes:
@@ -827,6 +839,8 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
         "filenames": sorted(index.filenames),
         "depths": index.depths,
         "unparsable": sorted(index.unparsable),
+        "weight_loads": [[name, line, what] for name, (line, what) in index.weight_loads.items()],
+        "bias_reads": index.bias_reads,
     }
 
 
@@ -836,6 +850,10 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
         filenames=set(data["filenames"]),
         unparsable=set(data["unparsable"]),
         depths={str(name): int(depth) for name, depth in data["depths"].items()},
+        weight_loads={
+            str(name): (int(line), str(what)) for name, line, what in data["weight_loads"]
+        },
+        bias_reads={str(name): int(line) for name, line in data["bias_reads"].items()},
     )
     for name, filename, bases, references, attributes, opaque in data["classes"]:
         index.classes.setdefault(name, []).append(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import libcst as cst
 
+from bnlint.analysis.project import ProjectIndex
 from bnlint.analysis.structure import Kind, Layer, Link, structure_of
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import NodeFix, Replace, Rule, register
@@ -16,12 +16,6 @@ from bnlint.registry import NodeFix, Replace, Rule, register
 # `F.batch_norm`.
 _NORM_TRIGGERS = (b"BatchNorm", b"InstanceNorm", b"GroupNorm", b"batch_norm")
 _MAX_SHOWN = 40
-
-# Anything that may restore saved weights into the model, or read a layer's bias: after
-# `bias=False` a strict `load_state_dict` fails on the extra key and `.bias` is None.
-_CHECKPOINT_OR_BIAS = re.compile(
-    r"load_state_dict|torch\.load|from_pretrained|pretrained|load_checkpoint|\.load\(|\.bias\b"
-)
 
 
 def describe(code: str, func_code: str) -> str:
@@ -50,6 +44,8 @@ class BiasBeforeNorm(_StructureRule):
     severity = Severity.WARNING
     fixable = FixAvailability.SOMETIMES
     fix_safety = "safe or unsafe"
+    # Whether the fix is safe depends on every file that may load a checkpoint.
+    needs_project = True
     triggers = _NORM_TRIGGERS
     message = (
         "the bias of `{layer}` is cancelled by `{norm}` right after it{when}, which "
@@ -58,7 +54,7 @@ class BiasBeforeNorm(_StructureRule):
     hint = "pass `bias=False` to `{layer_class}`; the norm's own shift plays its role"
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        unsafe = _CHECKPOINT_OR_BIAS.search(self.ctx.source.text) is not None
+        unsafe = _unsafe_reason(self.ctx.project_index, self.ctx.filename)
         for link in self.links():
             producer, consumer = link.producer, link.consumer
             if producer.kind not in (Kind.CONV, Kind.LINEAR) or not producer.direct:
@@ -85,7 +81,31 @@ def _cancels_bias(norm: Layer) -> bool:
     return norm.kind is Kind.INSTANCE_NORM and norm.affine() is True
 
 
-def _bias_fix(layer: Layer, code_for: Callable[[cst.CSTNode], str], unsafe: bool) -> NodeFix | None:
+def _unsafe_reason(project: ProjectIndex, filename: str) -> str | None:
+    """Why dropping a bias may break a checkpoint, from the project index; None when safe.
+
+    Any file of the project that may load saved weights counts (a training script resumes,
+    a demo loads published weights), and so does this file reading a layer's `.bias`.
+    """
+    loads = project.weight_loads
+    if loads:
+        where = filename if filename in loads else min(loads)
+        line, what = loads[where]
+        place = "this file" if where == filename else f"`{where}`"
+        return (
+            f"{place} loads saved weights ({what}, line {line}): a state dict saved with "
+            "the bias no longer loads with strict=True, and with strict=False the layer "
+            "silently loses the bias it was trained with"
+        )
+    read = project.bias_reads.get(filename)
+    if read is not None:
+        return f"this file reads `.bias` (line {read}), which becomes None"
+    return None
+
+
+def _bias_fix(
+    layer: Layer, code_for: Callable[[cst.CSTNode], str], unsafe: str | None
+) -> NodeFix | None:
     """`bias=True` becomes `bias=False`; otherwise `, bias=False` follows the last argument.
 
     Only the argument's own text is rewritten, so the call's layout and comments stay.
@@ -102,16 +122,11 @@ def _bias_fix(layer: Layer, code_for: Callable[[cst.CSTNode], str], unsafe: bool
         if "\n" in text:
             return None
         change = Replace(last, f"{text}, bias=False")
-    if unsafe:
-        return NodeFix(
-            Applicability.UNSAFE,
-            "Pass `bias=False` (unsafe: this file loads saved weights or reads `.bias`, "
-            "and a state_dict with the bias no longer loads strictly)",
-            (change,),
-        )
+    if unsafe is not None:
+        return NodeFix(Applicability.UNSAFE, f"Pass `bias=False` (unsafe: {unsafe})", (change,))
     return NodeFix(
         Applicability.SAFE,
-        "Pass `bias=False` (safe: nothing in this file loads saved weights or reads `.bias`)",
+        "Pass `bias=False` (safe: nothing in the project loads saved weights or reads `.bias`)",
         (change,),
     )
 
