@@ -235,6 +235,6 @@ def test_expect_eval_names_the_layer_that_ran_in_training_mode() -> None:
 
 
 def test_layer_label_writes_paths_as_code() -> None:
-    assert layer_label("layer1.0.bn1", "ResNet") == "layer1[0].bn1"
+    assert layer_label("layer1.0.bn1", "ResNet") == "ResNet.layer1[0].bn1"
     assert layer_label("2", "Sequential") == "Sequential[2]"
     assert layer_label("", "Net") == "Net"

@@ -46,8 +46,9 @@ def test_validation_loop_without_eval_is_bn101(capsys: pytest.CaptureFixture[str
 
 
 def test_export_in_training_mode_is_bn103_and_parameters_only_checkpoint_is_bn501() -> None:
+    # BN501 is pinned at the load that brought weights without the BatchNorm buffers.
     assert run_fixture("export_in_train_mode.py") == [
-        ("BN501", "export_in_train_mode.py", 27),
+        ("BN501", "export_in_train_mode.py", 24),
         ("BN103", "export_in_train_mode.py", 29),
     ]
 

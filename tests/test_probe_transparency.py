@@ -133,11 +133,15 @@ def test_exception_chains_and_exception_groups(tmp_path: Path) -> None:
 
 
 def test_syntax_error_in_the_script(tmp_path: Path) -> None:
+    # Nothing ran, so there is nothing to report: Python's message, then bnlint's error, exit 2.
     script = _script(tmp_path, "print('never')\ndef broken(:\n")
     plain, probed = _both(tmp_path, script)
-    assert probed.returncode == plain.returncode == 1
+    assert plain.returncode == 1
+    assert probed.returncode == 2
     assert probed.stdout == plain.stdout == ""
-    assert probed.stderr.splitlines()[-1] == plain.stderr.splitlines()[-1]
+    assert plain.stderr.splitlines()[-1] in probed.stderr.splitlines()
+    assert "cannot be run" in probed.stderr
+    assert "All checks passed" not in probed.stderr
 
 
 def test_threads_and_atexit_handlers(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -51,6 +52,17 @@ def _configured_min_batch(near: Path) -> int:
         return 8
 
 
+def project_root(near: Path) -> str:
+    """The folder `bnlint check` resolves for `near` (its nearest pyproject.toml, else the
+    working directory): report paths start there, so a probe report joins exactly."""
+    from bnlint.config import CliOverrides, ConfigError, ConfigResolver
+
+    try:
+        return str(ConfigResolver(CliOverrides()).settings_for(near.absolute()).root.absolute())
+    except ConfigError:
+        return os.getcwd()
+
+
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @_FORMAT
 @_OUTPUT
@@ -58,7 +70,23 @@ def _configured_min_batch(near: Path) -> int:
 @_SELECT
 @_IGNORE
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
-@click.argument("script", type=str)
+@click.option(
+    "--exit-nonzero-on-findings",
+    is_flag=True,
+    help="Exit 1 when the script succeeds but the probe found problems (for CI smoke runs).",
+)
+@click.option(
+    "-m",
+    "module",
+    metavar="MODULE",
+    help="Run library module MODULE as a script, as `python -m MODULE` does.",
+)
+@click.option(
+    "--no-children",
+    is_flag=True,
+    help="Do not observe the Python processes the script starts (mp.spawn, torchrun workers).",
+)
+@click.argument("script", type=str, required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(
     output_format: str,
@@ -67,20 +95,34 @@ def run(
     select: str | None,
     ignore: str | None,
     quiet: bool,
-    script: str,
+    exit_nonzero_on_findings: bool,
+    module: str | None,
+    no_children: bool,
+    script: str | None,
     args: tuple[str, ...],
 ) -> None:
-    """Run SCRIPT with ARGS as `python` would, under the runtime probe.
+    """Run SCRIPT (a file, or a folder with __main__.py) or `-m MODULE` with ARGS as `python`
+    would, under the runtime probe.
 
     The script's output, exit status and exceptions pass through unchanged; the report goes to
-    standard error, or to --output.
+    standard error, or to --output. With --exit-nonzero-on-findings a script that exits 0
+    makes bnlint exit 1 when there are findings.
     """
-    from bnlint.probe.script import run_script, when_torch_imported
+    from bnlint.probe.children import child_findings, children_observed, merge
+    from bnlint.probe.frames import set_display_root
+    from bnlint.probe.script import run_module, run_script, when_torch_imported
 
+    if module is None and script is None:
+        raise click.UsageError("give SCRIPT or -m MODULE")
+    if module is not None:
+        args = (script, *args) if script is not None else args
     # The script may change directory: --output names a file from where bnlint started.
     output = os.path.abspath(output) if output else None
     enabled = _enabled(select, ignore)
-    minimum = min_batch_size or _configured_min_batch(Path(script))
+    near = Path(script) if module is None and script is not None else Path.cwd() / "-"
+    minimum = min_batch_size or _configured_min_batch(near)
+    root = project_root(near)
+    set_display_root(root)
     monitors: list[Any] = []
 
     def install() -> None:
@@ -93,24 +135,38 @@ def run(
         except Exception as error:  # never break the user's script for the probe's sake
             sys.stderr.write(f"bnlint: warning: the runtime probe could not start: {error}\n")
 
-    when_torch_imported(install)
-    outcome = run_script(script, args)
-    sys.stdout.flush()
-    if monitors:
-        monitor = monitors[0]
-        monitor.uninstall()
-        from bnlint.probe.report import unsuppressed, write_report
+    with contextlib.ExitStack() as stack:
+        folder = None if no_children else stack.enter_context(children_observed(minimum, root))
+        when_torch_imported(install)
+        if module is not None:
+            outcome = run_module(module, args)
+        else:
+            assert script is not None
+            outcome = run_script(script, args)
+        sys.stdout.flush()
+        if monitors:
+            monitors[0].uninstall()
+        if not outcome.started:
+            sys.exit(outcome.status)
+        found = monitors[0].findings() if monitors else []
+        if folder is not None:
+            found = merge(found, child_findings(folder))
+    from bnlint.probe.report import unsuppressed, write_report
 
-        write_report(unsuppressed(monitor.findings(), enabled), output_format, output, quiet=quiet)
-    else:  # the script never imported torch: nothing to observe, still a report
-        from bnlint.probe.report import write_report
-
-        write_report([], output_format, output, quiet=quiet)
+    kept = unsuppressed(found, enabled)
+    write_report(kept, output_format, output, quiet=quiet)
     if isinstance(outcome.reraise, KeyboardInterrupt):
         _die_of_sigint()
     if outcome.reraise is not None:
+        if (
+            exit_nonzero_on_findings
+            and kept
+            and isinstance(outcome.reraise, SystemExit)
+            and outcome.reraise.code in (None, 0)
+        ):
+            sys.exit(1)
         raise outcome.reraise
-    sys.exit(outcome.status)
+    sys.exit(1 if exit_nonzero_on_findings and kept and outcome.status == 0 else outcome.status)
 
 
 def _die_of_sigint() -> None:
@@ -132,10 +188,25 @@ def _die_of_sigint() -> None:
     multiple=True,
     help="Shape of one example input, e.g. 8,3,224,224 (repeat for several inputs).",
 )
-@click.option("--dtype", default="float32", show_default=True, help="dtype of the example inputs.")
+@click.option(
+    "--input-json",
+    help="Example inputs as JSON (or a JSON file): keyword inputs "
+    '{"input_ids": {"shape": [2, 16], "dtype": "int64", "high": 1000}, "mask": [2, 16]} '
+    "or a list for positional ones.",
+)
+@click.option(
+    "--dtype",
+    default=None,
+    help="Cast the model and the floating inputs to this dtype (default: as built, float32 inputs).",
+)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option(
     "--kwargs", "kwargs_json", help="Keyword arguments for the factory, as a JSON object."
+)
+@click.option(
+    "--expect-trained",
+    is_flag=True,
+    help="The model should hold trained BatchNorm statistics: report BN501 when it does not.",
 )
 @_FORMAT
 @_OUTPUT
@@ -146,9 +217,11 @@ def _die_of_sigint() -> None:
 def probe(
     target: str,
     input_shapes: tuple[str, ...],
-    dtype: str,
+    input_json: str | None,
+    dtype: str | None,
     device: str,
     kwargs_json: str | None,
+    expect_trained: bool,
     output_format: str,
     output: str | None,
     select: str | None,
@@ -159,19 +232,39 @@ def probe(
     """Build the model TARGET (`module:factory` or `path.py:factory`) and probe it.
 
     Traces one forward pass in each mode and reports findings pinned to the lines that
-    constructed the layers.
+    constructed the layers. A factory may return `(model, example_inputs)`: a tensor, a tuple
+    of positional inputs or a dict of keyword inputs.
     """
     import json
 
-    from bnlint.probe.target import TargetError, parse_shapes, probe_target
+    from bnlint.probe.frames import set_display_root
+    from bnlint.probe.target import TargetError, parse_input_json, parse_shapes, probe_target
 
     enabled = _enabled(select, ignore)
+    location = target.rpartition(":")[0]
+    set_display_root(project_root(Path(location) if location.endswith(".py") else Path.cwd() / "-"))
     try:
         kwargs = json.loads(kwargs_json) if kwargs_json else {}
         if not isinstance(kwargs, dict):
             raise TargetError("--kwargs must be a JSON object")
-        shapes = parse_shapes(input_shapes)
-        findings = probe_target(target, shapes, dtype=dtype, device=device, kwargs=kwargs)
+        if input_json is not None and input_shapes:
+            raise TargetError("give --input-shape or --input-json, not both")
+        shapes = parse_shapes(input_shapes) if input_shapes else None
+        inputs = parse_input_json(input_json) if input_json is not None else None
+        # The factory's and the model's own prints must not mix into a report on stdout.
+        quiet_stdout = (
+            contextlib.redirect_stdout(sys.stderr) if not output else contextlib.nullcontext()
+        )
+        with quiet_stdout:
+            findings = probe_target(
+                target,
+                shapes,
+                dtype=dtype,
+                device=device,
+                kwargs=kwargs,
+                inputs_json=inputs,
+                expect_trained=True if expect_trained else None,
+            )
     except (TargetError, json.JSONDecodeError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

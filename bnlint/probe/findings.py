@@ -6,7 +6,7 @@ import linecache
 import threading
 from dataclasses import dataclass, field, replace
 
-from bnlint.diagnostics import Finding, Position, Severity, Span
+from bnlint.diagnostics import Finding, Position, RelatedLocation, Severity, Span
 from bnlint.probe.frames import Location
 
 # Names and default severities as DOMAIN.md catalogues them; the registry wins when it knows
@@ -15,6 +15,7 @@ _CATALOGUE: dict[str, tuple[str, Severity]] = {
     "BN101": ("missing-eval", Severity.ERROR),
     "BN102": ("train-not-restored", Severity.ERROR),
     "BN103": ("export-in-train-mode", Severity.ERROR),
+    "BN104": ("frozen-bn-still-updating", Severity.WARNING),
     "BN201": ("norm-after-output", Severity.ERROR),
     "BN202": ("bias-before-norm", Severity.WARNING),
     "BN203": ("dropout-before-norm", Severity.WARNING),
@@ -41,6 +42,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "BN103": (
         "`{model}` was exported by `{export}` in training mode, so the exported graph {effect}",
         "call `{model}.eval()` before `{export}`",
+    ),
+    "BN104": (
+        "`{model}` trained with {count} whose parameters are frozen (`{layer}`), yet training "
+        "mode kept updating their running statistics",
+        "put the frozen part in eval mode after each `train()` call (override `train()` to "
+        "call `.eval()` on it), or freeze the statistics as well",
     ),
     "BN201": (
         "`{layer}` normalizes the output of `{model}` after its final layer, so each prediction "
@@ -102,20 +109,34 @@ def rule_meta(code: str) -> tuple[str, Severity]:
     return _CATALOGUE[code]
 
 
+def line_span(location: Location) -> Span:
+    """The code on `location`'s line, without its indentation (the whole statement)."""
+    text = linecache.getline(location.filename, location.line).rstrip("\r\n")
+    start = Position(location.line, len(text) - len(text.lstrip()) + 1)
+    end = Position(location.line, len(text) + 1) if text.strip() else start
+    return Span(start, end)
+
+
 def make_finding(
     code: str,
     location: Location | None,
     *,
     severity: Severity | None = None,
+    also: tuple[tuple[Location, str], ...] = (),
     **fields: str,
 ) -> Finding:
+    """A confirmed finding at `location`; `also` names the other places the static rule may
+    anchor the same problem (the `.half()` call, the `batch_size` value, the norm's call in
+    `forward`), which `bnlint check --probe-report` joins on."""
     name, default_severity = rule_meta(code)
     message, hint = MESSAGES[code]
     if location is None:
         location = Location("<unknown>", 1)
-    text = linecache.getline(location.filename, location.line).rstrip("\r\n")
-    start = Position(location.line, len(text) - len(text.lstrip()) + 1)
-    end = Position(location.line, len(text) + 1) if text.strip() else start
+    related = tuple(
+        RelatedLocation(filename=place.display(), span=line_span(place), message=text)
+        for place, text in dict.fromkeys(also)
+        if place != location
+    )
     return Finding(
         code=code,
         name=name,
@@ -123,8 +144,9 @@ def make_finding(
         message=message.format(**fields),
         hint=hint.format(**fields),
         filename=location.display(),
-        span=Span(start, end),
+        span=line_span(location),
         confirmed=True,
+        related=related,
         extra={"path": location.filename},
     )
 

@@ -57,15 +57,27 @@ def _kind(filename: str) -> str:
     return kind
 
 
+# Where report paths start: the project root for `bnlint run` and `bnlint probe` (so that a
+# report joins `bnlint check` findings exactly), else the working directory.
+_DISPLAY_ROOT: str | None = None
+
+
+def set_display_root(root: str | None) -> None:
+    global _DISPLAY_ROOT
+    _DISPLAY_ROOT = os.path.abspath(root) if root else None
+
+
 @dataclass(frozen=True)
 class Location:
     filename: str
     line: int
 
     def display(self) -> str:
-        """The path relative to the working directory when below it, as `python` shows paths."""
+        """The path relative to the project root (else the working directory) when below it."""
+        if self.filename.startswith("<"):
+            return self.filename
         try:
-            relative = os.path.relpath(self.filename)
+            relative = os.path.relpath(self.filename, _DISPLAY_ROOT)
         except ValueError:  # another drive on Windows
             return self.filename
         return self.filename if relative.startswith("..") else relative
@@ -83,7 +95,7 @@ def is_torch_frame(frame: FrameType | None) -> bool:
     if frame is None:
         return False
     torch_dir = _torch_dir()
-    return bool(torch_dir) and os.path.abspath(frame.f_code.co_filename).startswith(
+    return torch_dir is not None and os.path.abspath(frame.f_code.co_filename).startswith(
         torch_dir + os.sep
     )
 

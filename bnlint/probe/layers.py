@@ -32,6 +32,20 @@ def is_sequence_module(module: nn.Module) -> bool:
     return isinstance(module, _SEQUENCE_MODULES)
 
 
+def is_embedding_norm(module: nn.Module) -> bool:
+    """A BatchNorm that ends an embedding head rather than a classifier (BN201 stays silent).
+
+    Self-supervised projectors end in `BatchNorm1d(dim, affine=False)`; ArcFace-style face
+    embeddings (insightface's `features`) freeze the norm's scale (`weight.requires_grad =
+    False`) so the embedding keeps unit scale for the margin loss. The static rule exempts
+    the same two shapes; a BNNeck is told apart by its forward (see check_output_norm).
+    """
+    if not getattr(module, "affine", True):
+        return True
+    weight = getattr(module, "weight", None)
+    return isinstance(weight, torch.Tensor) and not weight.requires_grad
+
+
 def tracks_stats(module: nn.Module) -> bool:
     """A norm whose eval-mode output uses running statistics (BN by default, InstanceNorm opt-in)."""
     return isinstance(module, _BATCH_NORMS + _INSTANCE_NORMS) and bool(

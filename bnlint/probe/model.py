@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,11 +22,43 @@ class ProbeError(RuntimeError):
     """The probe could not run the model (the forward pass failed for another reason)."""
 
 
+def materialize_lazy(model: nn.Module, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Give Lazy* modules their shapes with one eval-mode forward, the way a first batch would.
+
+    Their parameters and buffers do not exist before that forward, so nothing could be
+    compared or restored. The forward runs in eval mode and under no_grad, with the RNG
+    state and every mode flag restored, so nothing else about the model changes.
+    """
+    from torch.nn.modules.lazy import LazyModuleMixin
+
+    lazy = [m for m in model.modules() if isinstance(m, LazyModuleMixin)]
+    if not any(m.has_uninitialized_params() for m in lazy):
+        return
+    modes = [(module, module.training) for module in model.modules()]
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            model.eval()
+            model(*args, **kwargs)
+    except Exception as error:
+        raise ProbeError(
+            f"`{type(model).__name__}` has Lazy* layers and the forward pass that would "
+            f"initialize them failed: {error}"
+        ) from error
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
 @contextmanager
 def preserved(model: nn.Module) -> Iterator[None]:
     """Leave `model` exactly as found: every module's mode, every buffer, the RNG state."""
     modes = [(module, module.training) for module in model.modules()]
-    buffers = [(buffer, buffer.detach().clone()) for buffer in model.buffers()]
+    # An uninitialized (lazy) buffer has no data to save; materialize_lazy runs first.
+    buffers = [
+        (buffer, buffer.detach().clone())
+        for buffer in model.buffers()
+        if not isinstance(buffer, nn.parameter.UninitializedBuffer)
+    ]
     devices = sorted({b.device.index or 0 for b, _ in buffers if b.device.type == "cuda"})
     with torch.random.fork_rng(devices=devices):
         try:
@@ -50,12 +82,16 @@ class _Checker:
         self,
         model: nn.Module,
         inputs: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
         fallback: Location | None,
         expect_trained: bool | None,
     ):
-        self.model = model
-        self.inner = unwrap(model)
+        # Wrappers (DataParallel, DDP, torch.compile, FSDP) hide the graph from torch.fx and
+        # the paths from the user's class: trace the model inside, as the user wrote it.
+        self.model = unwrap(model)
+        self.inner = self.model
         self.inputs = inputs
+        self.kwargs = dict(kwargs)
         self.fallback = fallback
         self.expect_trained = expect_trained
         self.collector = Collector()
@@ -65,17 +101,27 @@ class _Checker:
         return sites.site_of(module) or self.fallback
 
     def add(
-        self, code: str, module: nn.Module, *, severity: Severity | None = None, **fields: str
+        self,
+        code: str,
+        module: nn.Module,
+        *,
+        severity: Severity | None = None,
+        location: Location | None = None,
+        also: tuple[tuple[Location, str], ...] = (),
+        **fields: str,
     ) -> None:
         for key in ("layer", "norm", "block"):
             if key in fields and fields[key] != "its input":
                 fields[key] = layer_label(fields[key], self.name)
-        self.collector.add(make_finding(code, self.site(module), severity=severity, **fields))
+        finding = make_finding(
+            code, location or self.site(module), severity=severity, also=also, **fields
+        )
+        self.collector.add(finding)
 
     def run(self) -> list[Finding]:
         self.check_running_stats()
         _set_mode(self.model, False)
-        eval_trace = run_traced(self.model, self.inputs)
+        eval_trace = run_traced(self.model, self.inputs, self.kwargs)
         if eval_trace.error is not None:
             if not self.check_shape_error(eval_trace):
                 raise ProbeError(
@@ -88,7 +134,7 @@ class _Checker:
         self.check_fx()
         self.check_batch_dependence(eval_trace)
         _set_mode(self.model, True)
-        train_trace = run_traced(self.model, self.inputs)
+        train_trace = run_traced(self.model, self.inputs, self.kwargs)
         self.check_output_norm(eval_trace, None if train_trace.error else train_trace)
         return self.collector.findings()
 
@@ -111,7 +157,9 @@ class _Checker:
             if found:
                 path, norm = found[0]
                 count = "1 BatchNorm layer" if len(found) == 1 else f"{len(found)} BatchNorm layers"
-                self.add(code, norm, model=self.name, count=count, layer=path)
+                # BN501 is pinned where the weights arrived without the BatchNorm buffers.
+                loaded_at = sites.load_site(norm) if code == "BN501" else None
+                self.add(code, norm, location=loaded_at, model=self.name, count=count, layer=path)
 
     # -- BN204 --------------------------------------------------------------------------
 
@@ -159,7 +207,7 @@ class _Checker:
 
     def check_batch_dependence(self, trace: Trace) -> None:
         batched = layers.first_tensor(trace.output)
-        batch = _batch_size(self.inputs)
+        batch = _batch_size((*self.inputs, *self.kwargs.values()))
         if (
             batched is None
             or batch is None
@@ -168,10 +216,24 @@ class _Checker:
             or batched.shape[0] != batch
         ):
             return
-        single_inputs = tuple(_first_sample(value, batch) for value in self.inputs)
+        # A model random at inference (VAE sampling, noise injection) gives another output for
+        # the same batch: compare alone-vs-batched only when the batched forward repeats.
         with torch.no_grad():
             try:
-                single = layers.first_tensor(self.model(*single_inputs))
+                again = layers.first_tensor(self.model(*self.inputs, **self.kwargs))
+            except Exception:
+                return
+        if (
+            again is None
+            or again.shape != batched.shape
+            or not torch.equal(again.detach(), batched.detach())
+        ):
+            return
+        single_inputs = tuple(_first_sample(value, batch) for value in self.inputs)
+        single_kwargs = {key: _first_sample(value, batch) for key, value in self.kwargs.items()}
+        with torch.no_grad():
+            try:
+                single = layers.first_tensor(self.model(*single_inputs, **single_kwargs))
             except Exception:
                 return
         if (
@@ -217,12 +279,10 @@ class _Checker:
 
     def check_output_norm(self, eval_trace: Trace, train_trace: Trace | None) -> None:
         last = eval_trace.producer_of_output()
-        if (
-            last is None
-            or not layers.is_batch_norm(last.module)
-            or not getattr(last.module, "affine", True)
-        ):
+        if last is None or not layers.is_batch_norm(last.module):
             return
+        if layers.is_embedding_norm(last.module):
+            return  # an SSL projector or an ArcFace-style embedding head, not a class decision
         if last.producer is None or not isinstance(last.producer.module, nn.Linear):
             return
         if train_trace is not None:
@@ -235,7 +295,12 @@ class _Checker:
             for m in self.model.modules()
         ):
             return  # a head that eval mode skips: the normalized output is an embedding
-        self.add("BN201", last.module, layer=last.path, model=self.name)
+        # The static rule anchors a norm applied in `forward` at that call: name it too, so a
+        # `--probe-report` confirms the static finding whichever of the two it is pinned to.
+        also = ()
+        if last.caller is not None and last.caller != self.site(last.module):
+            also = ((last.caller, f"`{layer_label(last.path, self.name)}` applied here"),)
+        self.add("BN201", last.module, also=also, layer=last.path, model=self.name)
 
     def check_flow(self, trace: Trace) -> None:
         for call in trace.calls:
@@ -270,7 +335,8 @@ class _Checker:
         try:
             import torch.fx
 
-            graph = torch.fx.symbolic_trace(self.model).graph
+            concrete = {key: value for key, value in self.kwargs.items() if value is None}
+            graph = torch.fx.symbolic_trace(self.model, concrete_args=concrete or None).graph
         except Exception:
             return
         modules = dict(self.model.named_modules())
@@ -314,16 +380,22 @@ def check_model(
     model: nn.Module,
     *example_inputs: Any,
     expect_trained: bool | None = None,
+    example_kwargs: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Run `model` on `example_inputs` in eval and training mode and return the findings.
 
     >>> [f.code for f in check_model(nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4)), torch.randn(8, 8))]
     ['BN201']
-    The model is never trained and is left exactly as found. With `expect_trained=True`,
-    BatchNorm layers whose running statistics were never updated are reported (BN501).
+    The model is never trained and is left exactly as found (Lazy* layers are initialized by
+    one eval-mode forward first). `example_kwargs` are passed by keyword, for models that take
+    a dict of tensors. With `expect_trained=True`, BatchNorm layers whose running statistics
+    were never updated are reported (BN501).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"check_model expects an nn.Module, got {type(model).__name__}")
     fallback = Location.of(user_frame(sys._getframe(1)))
+    inputs = tuple(example_inputs)
+    kwargs = dict(example_kwargs or {})
+    materialize_lazy(unwrap(model), inputs, kwargs)
     with preserved(model):
-        return _Checker(model, tuple(example_inputs), fallback, expect_trained).run()
+        return _Checker(model, inputs, kwargs, fallback, expect_trained).run()

@@ -6,20 +6,41 @@ from types import FrameType
 
 from torch import nn
 
-_WRAPPER_ATTRIBUTES = ("_orig_mod", "module")
+# torch.compile keeps the model in `_orig_mod`, DataParallel and DDP in `module`, FSDP (1) in
+# `_fsdp_wrapped_module`, activation checkpointing in `_checkpoint_wrapped_module`.
+_WRAPPER_ATTRIBUTES = (
+    "_orig_mod",
+    "module",
+    "_fsdp_wrapped_module",
+    "_checkpoint_wrapped_module",
+)
+_WRAPPER_CLASSES = frozenset(
+    {
+        "OptimizedModule",
+        "DataParallel",
+        "DistributedDataParallel",
+        "FullyShardedDataParallel",
+        "CheckpointWrapper",
+        "OffloadWrapper",
+    }
+)
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The model inside `torch.compile`, DataParallel and DDP wrappers.
+    """The model inside `torch.compile`, DataParallel, DDP and FSDP wrappers.
 
     >>> unwrap(torch.compile(net)) is net, unwrap(DistributedDataParallel(net)) is net
     (True, True)
     """
-    for _ in range(4):
+    for _ in range(8):
         inner = None
         for attribute in _WRAPPER_ATTRIBUTES:
             candidate = module._modules.get(attribute)
-            if candidate is not None and len(module._modules) == 1:
+            # A user's module with one child called `module` is not a wrapper unless the
+            # class is one of torch's; the name alone is not enough when it has siblings.
+            if candidate is not None and (
+                len(module._modules) == 1 or type(module).__name__ in _WRAPPER_CLASSES
+            ):
                 inner = candidate
                 break
         if inner is None:
@@ -44,16 +65,14 @@ def display_name(module: nn.Module, frame: FrameType | None) -> str:
 
 
 def layer_label(path: str, root: str) -> str:
-    """A module path written as code: `features.0` -> `features[0]`, `0` -> `Sequential[0]`.
+    """A module path written as code on the model's class: `Net.layer1[0].bn1`.
 
     >>> layer_label("layer1.0.bn1", "ResNet"), layer_label("1", "Sequential")
-    ('layer1[0].bn1', 'Sequential[1]')
+    ('ResNet.layer1[0].bn1', 'Sequential[1]')
     """
-    if not path:
-        return root
-    text = ""
-    for part in path.split("."):
-        text = f"{text or root}[{part}]" if part.isdigit() else f"{text}.{part}" if text else part
+    text = root
+    for part in path.split(".") if path else ():
+        text = f"{text}[{part}]" if part.isdigit() else f"{text}.{part}"
     return text
 
 

@@ -1,4 +1,5 @@
-"""Run a script as `python SCRIPT ARGS` would, with a callback once torch is imported."""
+"""Run a script as `python SCRIPT ARGS` (or `python -m MODULE`, `python DIR`) would, with a
+callback once torch is imported."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
+import runpy
 import sys
 import types
 from collections.abc import Callable, Sequence
@@ -16,10 +18,23 @@ from typing import Any
 
 @dataclass
 class Outcome:
-    """How the script ended: an exit status, or an exception to raise again after the report."""
+    """How the script ended: an exit status, or an exception to raise again after the report.
+
+    `started` is False when the script never ran (missing, unreadable, not Python, a syntax
+    error): then there is nothing to report and bnlint exits 2.
+    """
 
     status: int = 0
     reraise: BaseException | None = None
+    started: bool = True
+
+
+_RUNPY_FILES = frozenset({"<frozen runpy>", runpy.__file__})
+
+
+def _refuse(message: str) -> Outcome:
+    sys.stderr.write(f"bnlint: error: {message}\n")
+    return Outcome(status=2, started=False)
 
 
 class _AfterTorchImport(importlib.abc.MetaPathFinder):
@@ -60,9 +75,71 @@ def when_torch_imported(callback: Callable[[], None]) -> None:
         sys.meta_path.insert(0, _AfterTorchImport(callback))
 
 
+def run_module(name: str, args: Sequence[str]) -> Outcome:
+    """Execute module `name` as `__main__`, like `python -m name ARGS`."""
+    sys.path[0:1] = [os.getcwd()]
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError) as error:
+        return _refuse(f"cannot run module `{name}`: {error}")
+    if spec is None:
+        return _refuse(f"no module named `{name}`")
+    origin = spec.origin if spec.origin and os.path.isfile(spec.origin) else None
+    if spec.submodule_search_locations is not None:
+        main = importlib.util.find_spec(f"{name}.__main__")
+        if main is None or not main.origin:
+            return _refuse(f"`{name}` is a package and cannot be run directly (no __main__.py)")
+        origin = main.origin
+    if origin is not None and not _compiles(origin):
+        return Outcome(status=2, started=False)
+    sys.argv[:] = [origin or name, *args]
+    try:
+        runpy._run_module_as_main(name, alter_argv=False)  # type: ignore[attr-defined]
+    except SystemExit as exit_request:
+        return Outcome(reraise=exit_request)
+    except KeyboardInterrupt as interrupt:
+        _print_traceback(interrupt, origin or "")
+        return Outcome(status=130, reraise=interrupt)
+    except BaseException as error:
+        _print_traceback(error, origin or "")
+        return Outcome(status=1)
+    return Outcome()
+
+
+def _compiles(path: str) -> bool:
+    """Report a syntax error as `python` would, before anything runs."""
+    try:
+        with open(path, "rb") as handle:
+            compile(handle.read(), path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        sys.stdout.flush()
+        sys.excepthook(type(error), error, None)
+        sys.stderr.write(f"bnlint: error: {path} has a syntax error; nothing ran\n")
+        return False
+    except (OSError, ValueError):
+        return True  # the import system reports it
+    return True
+
+
 def run_script(script: str, args: Sequence[str]) -> Outcome:
-    """Execute `script` as the `__main__` module, like the interpreter does for a file."""
+    """Execute `script` as the `__main__` module, like the interpreter does for a file.
+
+    A directory runs its `__main__.py` with the directory first on sys.path, as `python DIR`
+    does. A notebook is refused: its cells are not one script.
+    """
     path = os.path.abspath(script)
+    if path.endswith(".ipynb"):
+        return _refuse(
+            f"{script} is a notebook: `bnlint run` runs Python scripts; export it with "
+            f"`jupyter nbconvert --to script {script}` and run the .py, or call "
+            "`bnlint.probe.check_model` and `expect_eval` from a cell"
+        )
+    search_path = os.path.dirname(os.path.realpath(path))
+    if os.path.isdir(path):
+        search_path = path
+        path = os.path.join(path, "__main__.py")
+        if not os.path.isfile(path):
+            return _refuse(f"can't find '__main__' module in {script!r}")
     try:
         with open(path, "rb") as handle:
             source = handle.read()
@@ -70,9 +147,16 @@ def run_script(script: str, args: Sequence[str]) -> Outcome:
         sys.stderr.write(
             f"{sys.executable}: can't open file {path!r}: [Errno {error.errno}] {error.strerror}\n"
         )
-        return Outcome(status=2)
+        return Outcome(status=2, started=False)
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        sys.stdout.flush()
+        sys.excepthook(type(error), error, None)
+        sys.stderr.write(f"bnlint: error: {script} cannot be run; nothing ran\n")
+        return Outcome(status=2, started=False)
     sys.argv[:] = [script, *args]
-    sys.path[0:1] = [os.path.dirname(os.path.realpath(path))]
+    sys.path[0:1] = [search_path]
     main = types.ModuleType("__main__")
     main.__dict__.update(
         __file__=path,
@@ -85,7 +169,6 @@ def run_script(script: str, args: Sequence[str]) -> Outcome:
     # Pickled classes defined in the script (DataLoader workers) resolve through sys.modules.
     sys.modules["__main__"] = main
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
         exec(code, main.__dict__)
     except SystemExit as exit_request:
         return Outcome(reraise=exit_request)
@@ -101,7 +184,10 @@ def run_script(script: str, args: Sequence[str]) -> Outcome:
 def _print_traceback(error: BaseException, path: str) -> None:
     """The traceback `python` prints: it starts at the script, not in bnlint."""
     tb = error.__traceback__
+    # Skip bnlint's own frames; `python -m` keeps runpy's frames, so for a module start there.
     while tb is not None and tb.tb_frame.f_code.co_filename != path:
+        if tb.tb_frame.f_code.co_filename in _RUNPY_FILES:
+            break
         tb = tb.tb_next
     if tb is None and not isinstance(error, SyntaxError):
         tb = error.__traceback__

@@ -9,8 +9,10 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
+import torch
 from torch import nn
 
 from bnlint.probe.frames import Location, user_frame
@@ -19,13 +21,15 @@ _lock = threading.Lock()
 _active = 0
 _original_init: Any = None
 _original_load: Any = None
+_original_torch_load: Any = None
 SITES: weakref.WeakKeyDictionary[nn.Module, Location] = weakref.WeakKeyDictionary()
-LOADED: weakref.WeakSet[nn.Module] = weakref.WeakSet()
+# Modules that received weights, and the user's line that loaded them.
+LOADED: weakref.WeakKeyDictionary[nn.Module, Location | None] = weakref.WeakKeyDictionary()
 
 
-def _construction_frame(module: nn.Module) -> Any:
+def _construction_frame(module: nn.Module) -> FrameType | None:
     """Skip the `__init__` frames of `module` itself: the site is the line that called the class."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while (
         frame is not None
         and frame.f_code.co_name == "__init__"
@@ -33,6 +37,13 @@ def _construction_frame(module: nn.Module) -> Any:
     ):
         frame = frame.f_back
     return user_frame(frame)
+
+
+def mark_loaded(model: nn.Module, location: Location | None) -> None:
+    """Every module of `model` received weights at `location` (a load_state_dict, a torch.load)."""
+    for sub in model.modules():
+        with contextlib.suppress(TypeError):
+            LOADED[sub] = location
 
 
 def _recording_init(module: nn.Module, *args: Any, **kwargs: Any) -> None:
@@ -45,21 +56,30 @@ def _recording_init(module: nn.Module, *args: Any, **kwargs: Any) -> None:
 
 def _recording_load(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
     result = _original_load(module, *args, **kwargs)
-    for sub in module.modules():
-        LOADED.add(sub)
+    mark_loaded(module, Location.of(user_frame(sys._getframe(1))))
+    return result
+
+
+def _recording_torch_load(*args: Any, **kwargs: Any) -> Any:
+    result = _original_torch_load(*args, **kwargs)
+    # A whole pickled model: its BatchNorm buffers are whatever was saved, trained or not.
+    if isinstance(result, nn.Module):
+        mark_loaded(result, Location.of(user_frame(sys._getframe(1))))
     return result
 
 
 @contextmanager
 def recording() -> Iterator[None]:
-    """Record construction sites and `load_state_dict` targets while the block runs."""
-    global _active, _original_init, _original_load
+    """Record construction sites and loaded weights (load_state_dict, torch.load) in the block."""
+    global _active, _original_init, _original_load, _original_torch_load
     with _lock:
         if _active == 0:
             _original_init = nn.Module.__init__
             _original_load = nn.Module.load_state_dict
-            nn.Module.__init__ = functools.wraps(_original_init)(_recording_init)  # type: ignore[method-assign]
-            nn.Module.load_state_dict = functools.wraps(_original_load)(_recording_load)  # type: ignore[method-assign]
+            _original_torch_load = torch.load
+            nn.Module.__init__ = functools.wraps(_original_init)(_recording_init)  # type: ignore[method-assign,assignment]
+            nn.Module.load_state_dict = functools.wraps(_original_load)(_recording_load)  # type: ignore[method-assign,assignment]
+            torch.load = functools.wraps(_original_torch_load)(_recording_torch_load)
         _active += 1
     try:
         yield
@@ -69,6 +89,7 @@ def recording() -> Iterator[None]:
             if _active == 0:
                 nn.Module.__init__ = _original_init  # type: ignore[method-assign]
                 nn.Module.load_state_dict = _original_load  # type: ignore[method-assign]
+                torch.load = _original_torch_load
 
 
 def site_of(module: nn.Module) -> Location | None:
@@ -77,3 +98,8 @@ def site_of(module: nn.Module) -> Location | None:
 
 def was_loaded(module: nn.Module) -> bool:
     return module in LOADED
+
+
+def load_site(module: nn.Module) -> Location | None:
+    """The user's line that loaded weights into `module`, when known."""
+    return LOADED.get(module)

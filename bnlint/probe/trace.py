@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from bnlint.probe.layers import first_tensor
+from bnlint.probe.frames import Location, is_torch_frame
+from bnlint.probe.layers import first_tensor, is_batch_norm
 
 
 @dataclass
@@ -22,6 +25,8 @@ class ModuleCall:
     input_shape: tuple[int, ...] | None = None
     output: weakref.ref[torch.Tensor] | None = None
     done: bool = False
+    # For a norm: the line of the enclosing `forward` that called it (`x = self.bn(x)`).
+    caller: Location | None = None
 
 
 @dataclass
@@ -55,8 +60,18 @@ def _weak(tensor: torch.Tensor | None) -> weakref.ref[torch.Tensor] | None:
         return None
 
 
-def run_traced(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
-    """Run `model(*inputs)` under no_grad with hooks on every module, then remove them.
+def _calling_line() -> Location | None:
+    """The first frame outside torch above a forward pre-hook: the line that called the layer."""
+    frame = sys._getframe(2)
+    while frame is not None and is_torch_frame(frame):
+        frame = frame.f_back  # type: ignore[assignment]
+    return Location.of(frame)
+
+
+def run_traced(
+    model: nn.Module, inputs: tuple[Any, ...], kwargs: Mapping[str, Any] | None = None
+) -> Trace:
+    """Run `model(*inputs, **kwargs)` under no_grad with hooks on every module, then remove them.
 
     >>> run_traced(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)), (x,)).calls[1].producer.path
     '0'
@@ -81,6 +96,7 @@ def run_traced(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
             module.training,
             producer,
             tuple(tensor.shape) if tensor is not None else None,
+            caller=_calling_line() if is_batch_norm(module) else None,
         )
         trace.calls.append(call)
         stack.append(call)
@@ -104,7 +120,7 @@ def run_traced(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
         handles.append(module.register_forward_hook(post_hook, always_call=True))
     try:
         with torch.no_grad():
-            trace.output = model(*inputs)
+            trace.output = model(*inputs, **(kwargs or {}))
     except Exception as error:
         trace.error = error
     finally:
