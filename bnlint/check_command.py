@@ -53,7 +53,7 @@ def run_check(
     jobs: int | None,
     stdin_filename: str | None,
     quiet: bool,
-    probe_report: str | None = None,
+    probe_report: tuple[str, ...] = (),
     baseline: str | None = None,
     write_baseline: bool = False,
     **_: Any,
@@ -153,7 +153,7 @@ def run_check(
     if probe_report:
         from bnlint.confirm import mark_confirmed
 
-        findings = mark_confirmed(findings, Path(probe_report))
+        findings = mark_confirmed(findings, probe_report)
     if baseline and not diff:
         try:
             findings = _apply_baseline(Path(baseline), write_baseline, findings, results, quiet)

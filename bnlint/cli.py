@@ -119,7 +119,9 @@ def main() -> None:
 @click.option(
     "--probe-report",
     type=click.Path(exists=True, dir_okay=False),
-    help="A JSON report of `bnlint run`: mark matching findings as confirmed.",
+    multiple=True,
+    help="A JSON report of `bnlint run` or `bnlint probe` (repeatable): mark the findings it "
+    "observed as confirmed.",
 )
 @click.option(
     "--baseline",

@@ -99,23 +99,97 @@ def _finding(code: str, filename: str, row: int) -> Finding:
     return Finding(code, "name", Severity.ERROR, "message", "", filename, Span(position, position))
 
 
-def test_probe_report_confirms_same_code_same_file_same_line(tmp_path: Path) -> None:
-    report = tmp_path / "probe.json"
-    report.write_text(
+def _report(path: Path, *items: tuple[str, str, int, list[tuple[str, int]]]) -> Path:
+    path.write_text(
         json.dumps(
             [
-                {"code": "BN101", "filename": "src/infer.py", "location": {"row": 12, "column": 5}},
-                {"code": "BN103", "filename": "src/export.py", "location": {"row": 3, "column": 1}},
+                {
+                    "code": code,
+                    "filename": filename,
+                    "location": {"row": row, "column": 5},
+                    "related": [
+                        {"filename": name, "location": {"row": line, "column": 1}, "message": ""}
+                        for name, line in related
+                    ],
+                }
+                for code, filename, row, related in items
             ]
         )
+    )
+    return path
+
+
+def test_probe_report_confirms_same_code_same_file_same_line_from_the_project_root(
+    tmp_path: Path,
+) -> None:
+    report = _report(
+        tmp_path / "probe.json",
+        ("BN101", "src/infer.py", 12, []),
+        ("BN103", "src/export.py", 3, []),
     )
     findings = [
         _finding("BN101", "project/src/infer.py", 12),
         _finding("BN101", "project/src/infer.py", 13),
         _finding("BN102", "project/src/infer.py", 12),
         _finding("BN103", "project/src/other.py", 3),
+        # The same name elsewhere is another file: no suffix matching.
+        _finding("BN101", "project/tools/src/infer.py", 12),
     ]
-    assert [f.confirmed for f in mark_confirmed(findings, report)] == [True, False, False, False]
+    marked = mark_confirmed(findings, [report], Path("project"))
+    assert [f.confirmed for f in marked] == [True, False, False, False, False]
+
+
+def test_several_reports_and_related_anchors_all_join(tmp_path: Path) -> None:
+    first = _report(tmp_path / "a.json", ("BN101", "a/train.py", 5, []))
+    # BN301 pinned at the batch_size value, the forward noted as related; BN201 at the
+    # constructor, the call in forward noted as related.
+    second = _report(
+        tmp_path / "b.json",
+        ("BN301", "b/train.py", 30, [("b/train.py", 41)]),
+        ("BN201", "b/model.py", 9, [("b/model.py", 17)]),
+    )
+    findings = [
+        _finding("BN101", "a/train.py", 5),
+        _finding("BN101", "b/train.py", 5),
+        _finding("BN301", "b/train.py", 41),
+        _finding("BN301", "b/train.py", 30),
+        _finding("BN201", "b/model.py", 17),
+        _finding("BN201", "a/model.py", 17),
+    ]
+    marked = mark_confirmed(findings, [first, second], Path("."))
+    assert [f.confirmed for f in marked] == [True, False, True, True, True, False]
+
+
+def test_report_of_bnlint_run_confirms_bnlint_check_end_to_end(tmp_path: Path) -> None:
+    """Two scripts of the same name in two folders: the report of one confirms only it."""
+    script = (
+        "import torch\nfrom torch import nn\n\n"
+        "net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))\n"
+        "with torch.no_grad():\n    for _ in range(2):\n        net(torch.randn(4, 4))\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\n")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "train.py").write_text(script)
+    run = [sys.executable, "-m", "bnlint"]
+    subprocess.run(
+        [*run, "run", "--format", "json", "-o", "a.json", "a/train.py"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert json.loads((tmp_path / "a.json").read_text())[0]["filename"] == "a/train.py"
+    checked = subprocess.run(
+        [*run, "check", "--no-cache", "--select", "BN101", "--format", "concise", "--quiet"]
+        + ["--probe-report", "a.json", "--probe-report", "a.json", "a", "b"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    lines = checked.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["a/train.py", "b/train.py"]
+    assert lines[0].endswith("(confirmed at run time)")
+    assert not lines[1].endswith("(confirmed at run time)")
 
 
 def test_malformed_probe_report_is_a_usage_error(

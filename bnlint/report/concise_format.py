@@ -5,6 +5,9 @@ from __future__ import annotations
 from bnlint.diagnostics import Applicability, Finding
 from bnlint.report import RunReport, location_label
 
+# The runtime probe observed it (`bnlint run`, `bnlint check --probe-report`).
+_CONFIRMED = " (confirmed at run time)"
+
 
 def marker(finding: Finding) -> str:
     # `[*]` promises that plain `--fix` fixes it, as the summary line counts it.
@@ -13,5 +16,8 @@ def marker(finding: Finding) -> str:
 
 
 def render(report: RunReport) -> str:
-    lines = [f"{location_label(f)}: {f.code} {marker(f)}{f.full_message}" for f in report.findings]
+    lines = [
+        f"{location_label(f)}: {f.code} {marker(f)}{f.full_message}{_CONFIRMED if f.confirmed else ''}"
+        for f in report.findings
+    ]
     return "".join(line + "\n" for line in lines)

@@ -24,7 +24,10 @@ def _frame(finding: Finding, source: SourceText | None) -> Text:
     text.append(location_label(finding), style="bold")
     text.append(": ")
     text.append(finding.code, style=_SEVERITY_STYLE[finding.severity])
-    text.append(f" {finding.message}\n")
+    text.append(f" {finding.message}")
+    if finding.confirmed:  # the runtime probe observed it (`bnlint run`, `--probe-report`)
+        text.append(" (confirmed at run time)", style="bold green")
+    text.append("\n")
     start, end = finding.span.start, finding.span.end
     if source is not None and start.row <= source.line_count:
         first = max(1, start.row - _CONTEXT_LINES)
