@@ -106,6 +106,15 @@ class FileContext:
                 return self.ancestors[index - 1]
         return None
 
+    def chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
+        """`at` and its ancestors, innermost first; `at` must be the node being visited or
+        one of its ancestors (else the chain of the node being visited)."""
+        ancestors = self.ancestors
+        for index in range(len(ancestors) - 1, -1, -1):
+            if ancestors[index] is at:
+                return ancestors[index::-1]
+        return ancestors[::-1]
+
     def code_for(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 

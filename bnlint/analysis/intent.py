@@ -115,16 +115,11 @@ def is_training_step(call: cst.Call, ctx: FileContext | None = None) -> bool:
     (True, False)
     """
     func = call.func
-    if ctx is not None and ctx.names.qualified_name(func) == "torch.autograd.backward":
+    if ctx is not None and ctx.names.qualified_name(func) in torch_api.FUNCTIONAL_BACKWARD:
         return True
     if not isinstance(func, cst.Attribute):
         return False
-    if func.attr.value in ("backward", "manual_backward"):
-        return True
-    if func.attr.value == "step":
-        receiver = (dotted_name(func.value) or "").rpartition(".")[2].lower()
-        return "optim" in receiver or receiver in ("opt", "scaler") or receiver.startswith("opt_")
-    return False
+    return torch_api.is_training_step(func.attr.value, dotted_name(func.value))
 
 
 class Intent:
@@ -138,11 +133,7 @@ class Intent:
         self._file_loads: bool | None = None
 
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
-        ancestors = self.ctx.ancestors
-        for index in range(len(ancestors) - 1, -1, -1):
-            if ancestors[index] is at:
-                return list(reversed(ancestors[: index + 1]))
-        return list(reversed(ancestors))
+        return self.ctx.chain(at)
 
     # -- grad-free contexts -----------------------------------------------------------
 
@@ -286,7 +277,7 @@ class Intent:
         while (
             isinstance(value, cst.Call)
             and isinstance(value.func, cst.Attribute)
-            and value.func.attr.value in ("to", "cuda", "float", "half")
+            and value.func.attr.value in torch_api.MOVE_METHODS
         ):
             value = value.func.value
         if (

@@ -21,8 +21,10 @@ from bnlint.analysis import torch_api
 from bnlint.analysis.batch_size import BatchSizes
 from bnlint.analysis.bindings import BindingIndex
 from bnlint.analysis.calls import argument, boolean
+from bnlint.analysis.contents import built_by, contains
+from bnlint.analysis.intent import is_training_step
 from bnlint.analysis.names import dotted_name, last_name
-from bnlint.analysis.project import BATCH_NORM, Tri
+from bnlint.analysis.torch_api import BATCH_NORM
 from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
@@ -30,43 +32,6 @@ if TYPE_CHECKING:
 
 DATALOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 DDP = frozenset({"torch.nn.parallel.DistributedDataParallel"})
-_OPTIMIZERS = frozenset(
-    {
-        "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-        "ASGD", "Rprop", "LBFGS", "LARS", "LAMB", "Lamb", "Lars", "Lion", "Adafactor",
-    }
-)  # fmt: skip
-# Calls that return the model they are given (or wrap it, keeping its layers).
-_SAME_MODEL_METHODS = frozenset(
-    {"to", "cuda", "cpu", "train", "float", "double", "half", "bfloat16", "requires_grad_"}
-)
-_WRAPPERS = frozenset(
-    {
-        "torch.nn.DataParallel",
-        "torch.nn.parallel.DataParallel",
-        "torch.nn.parallel.DistributedDataParallel",
-        "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
-        "torch.compile",
-    }
-)
-_TORCHVISION_BN = re.compile(
-    r"^(resnet\d+|resnext\d+_\w+|wide_resnet\d+_\d|vgg\d+_bn|densenet\d+|mobilenet_v2|mobilenet_v3_\w+"
-    r"|efficientnet_b\d|efficientnet_v2_[sml]|regnet_[xy]_\w+|inception_v3|googlenet"
-    r"|shufflenet_v2_x\d_\d|mnasnet\d_\d+)$"
-)
-_TIMM_BN = re.compile(
-    r"^(resnet\d+[a-z]?|resnext\d+\w*|seresnet\d+\w*|seresnext\d+\w*|efficientnet_b\d|tf_efficientnet_b\d"
-    r"|mobilenetv2_\d+|mobilenetv3_\w+|densenet\d+|regnet[xy]_\d+|mixnet_[smlx]+|mnasnet_\w+"
-    r"|dla\d+|dpn\d+|hrnet_w\d+|inception_v3|xception\d*|vgg\d+_bn|rexnet_\d+|ghostnet_\d+|res2net\d+\w*"
-    r"|resnest\d+\w*|repvgg_\w+|skresnet\d+|cspresnet\d+|cspdarknet\d+|darknet\d+)$"
-)
-_NOT_BN_TIMM = re.compile(r"(^|_)(gn|nf|frn|evos|evob)(_|$)|resnetv2|_gn\b|bit")
-_LAYER_MODULES = frozenset({"torch.nn", "torch", "torch.nn.functional", "math", "functools"})
-_OTHER_NORMS = frozenset({"torch.nn.GroupNorm"})
-_BUILTINS = frozenset(
-    {"super", "len", "range", "int", "float", "list", "dict", "tuple", "set", "max", "min", "isinstance",
-     "getattr", "hasattr", "setattr", "zip", "enumerate", "sum", "print", "round", "abs", "sorted", "str"}
-)  # fmt: skip
 _TRAIN = ("train", "trn")
 _EVAL = (
     "val",
@@ -121,7 +86,6 @@ class TrainingSetup:
     def __init__(self, ctx: FileContext, batch_sizes: BatchSizes) -> None:
         self.ctx = ctx
         self.batch_sizes = batch_sizes
-        self._class_memo: dict[str, bool | None] = {}
 
     @property
     def index(self) -> BindingIndex:
@@ -211,7 +175,7 @@ class TrainingSetup:
             if self.index.call_scopes[later][-1] is not scope:
                 continue
             tail = last_name(later.func)
-            if tail == "backward" or (tail == "fit" and isinstance(later.func, cst.Attribute)):
+            if is_training_step(later) or (tail == "fit" and isinstance(later.func, cst.Attribute)):
                 return True
             if isinstance(later.func, cst.Name) and later.func.value in self._training_functions:
                 return True
@@ -247,7 +211,7 @@ class TrainingSetup:
         for call in self.index.calls:
             roots: list[cst.BaseExpression] = []
             tail = last_name(call.func)
-            if tail in _OPTIMIZERS and call.args and not call.args[0].keyword:
+            if tail in torch_api.OPTIMIZERS and call.args and not call.args[0].keyword:
                 roots = _parameter_owners(call.args[0].value)
             elif (
                 tail == "train"
@@ -335,130 +299,29 @@ class TrainingSetup:
         self, call: cst.Call, scopes: Sequence[cst.CSTNode], depth: int
     ) -> bool | None:
         func = call.func
+        qualified = self.ctx.names.qualified_name(func)
         if (
             isinstance(func, cst.Attribute)
-            and func.attr.value in _SAME_MODEL_METHODS
-            and self.ctx.names.qualified_name(func) is None
+            and func.attr.value in torch_api.SAME_MODULE_METHODS
+            and qualified is None
         ):
             return self.has_batch_norm(func.value, scopes, depth + 1)
-        qualified = self.ctx.names.qualified_name(func)
-        if qualified is not None:
-            if qualified in _WRAPPERS and call.args:
-                return self.has_batch_norm(call.args[0].value, scopes, depth + 1)
-            module, _, attr = qualified.rpartition(".")
-            if module == "torchvision.models" and _TORCHVISION_BN.match(attr):
-                return True
-            if qualified == "timm.create_model" and call.args:
-                arch = call.args[0].value
-                if isinstance(arch, cst.SimpleString) and isinstance(arch.evaluated_value, str):
-                    text = arch.evaluated_value.split(".")[0]
-                    if _TIMM_BN.match(text) and not _NOT_BN_TIMM.search(text):
-                        return True
+        if qualified in torch_api.SAME_LAYERS and call.args:
+            return self.has_batch_norm(call.args[0].value, scopes, depth + 1)
+        if isinstance(func, cst.Attribute) and func.attr.value == torch_api.FROM_PRETRAINED:
             return None
-        if isinstance(func, cst.Name) and func.value in self.index.classes:
-            return self.class_has_batch_norm(func.value)
-        return self._project_class_has_batch_norm(qualified or dotted_name(func))
-
-    def _project_class_has_batch_norm(self, reference: str | None) -> bool | None:
-        """A class from another file of the run, as the project index knows it (YES only)."""
-        if reference is None or not reference.rpartition(".")[2][:1].isupper():
+        built = built_by(call, self.ctx.names)
+        if built is None:
             return None
-        answer = self.ctx.models.reference_contains(reference, BATCH_NORM)
-        return True if answer is Tri.YES else None
+        return contains(built, BATCH_NORM, self.ctx.project_index).certain()
 
-    def class_has_batch_norm(
-        self, class_name: str, seen: frozenset[str] = frozenset()
-    ) -> bool | None:
-        """Whether a class of this file builds BatchNorm layers (through its bases too).
+    def class_has_batch_norm(self, class_name: str) -> bool | None:
+        """Whether a class of the project builds BatchNorm layers (through its bases too).
 
         >>> `class Net(nn.Module)` calling `nn.BatchNorm2d(64)` in `__init__` -> True
         >>> a subclass of an imported class with no BatchNorm of its own -> None
         """
-        if not seen and class_name in self._class_memo:
-            return self._class_memo[class_name]
-        cls = self.index.classes.get(class_name)
-        if cls is None or class_name in seen:
-            return None
-        answer = self._class_answer(cls, seen | {class_name})
-        if not seen:
-            self._class_memo[class_name] = answer
-        return answer
-
-    def _class_answer(self, cls: cst.ClassDef, seen: frozenset[str]) -> bool | None:
-        if self._class_mentions_batch_norm(cls, seen):
-            # `norm = nn.BatchNorm2d if bn else nn.GroupNorm`: which one is built is unknown.
-            if any(
-                isinstance(node, cst.Name | cst.Attribute)
-                and self.ctx.names.matches(node, _OTHER_NORMS)
-                for node in _walk_expressions(cls)
-            ):
-                return None
-            return True
-        # Bases outside this file may hold anything.
-        for base in cls.bases:
-            if isinstance(base.value, cst.Name) and base.value.value in self.index.classes:
-                if self.class_has_batch_norm(base.value.value, seen):
-                    return True
-                continue
-            qualified = self.ctx.names.qualified_name(base.value)
-            if qualified not in torch_api.MODULE_BASES:
-                return None
-        return False if self._class_is_self_contained(cls) else None
-
-    def _class_mentions_batch_norm(self, cls: cst.ClassDef, seen: frozenset[str]) -> bool:
-        for node in _walk_expressions(cls):
-            if isinstance(node, cst.Name | cst.Attribute) and self.ctx.names.matches(
-                node, torch_api.BATCH_NORMS
-            ):
-                return True
-            if isinstance(node, cst.Call) and self._call_builds_batch_norm(node, seen):
-                return True
-        return False
-
-    def _call_builds_batch_norm(self, node: cst.Call, seen: frozenset[str]) -> bool:
-        func = node.func
-        if isinstance(func, cst.Name) and func.value in self.index.classes:
-            return func.value not in seen and bool(self.class_has_batch_norm(func.value, seen))
-        if isinstance(func, cst.Name) and func.value in self._batch_norm_helpers:
-            return True
-        return self.ctx.names.qualified_name(func) is not None and bool(
-            self._constructor_has_batch_norm(node, [self.ctx.module], 0)
-        )
-
-    @cached_property
-    def _batch_norm_helpers(self) -> frozenset[str]:
-        """Module-level functions of this file that build BatchNorm layers (`conv_bn(...)`)."""
-        return frozenset(
-            function.name.value
-            for function in self.index.functions
-            if function in self.index.scopes
-            and self.index.scopes[function].parent is self.index.scopes.get(self.ctx.module)
-            and any(
-                isinstance(node, cst.Name | cst.Attribute)
-                and self.ctx.names.matches(node, torch_api.BATCH_NORMS)
-                for node in _walk_expressions(function)
-            )
-        )
-
-    def _class_is_self_contained(self, cls: cst.ClassDef) -> bool:
-        """Whether every submodule the class builds is a torch layer or a class of this file."""
-        for node in _walk_expressions(cls):
-            if not isinstance(node, cst.Call):
-                continue
-            func = node.func
-            if isinstance(func, cst.Name) and func.value in self.index.classes:
-                if self.class_has_batch_norm(func.value) is not False:
-                    return False
-                continue
-            qualified = self.ctx.names.qualified_name(func)
-            if qualified is None:
-                if isinstance(func, cst.Name) and func.value not in _BUILTINS:
-                    return False
-                continue
-            module = qualified.rpartition(".")[0]
-            if module not in _LAYER_MODULES and qualified.rpartition(".")[2][:1].isupper():
-                return False
-        return True
+        return contains(class_name, BATCH_NORM, self.ctx.project_index).certain()
 
     # Helpers ------------------------------------------------------------------------------
 
@@ -509,7 +372,7 @@ def _is_same_model(value: cst.BaseExpression, name: str) -> bool:
     if not isinstance(value, cst.Call):
         return False
     func = value.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _SAME_MODEL_METHODS:
+    if isinstance(func, cst.Attribute) and func.attr.value in torch_api.SAME_MODULE_METHODS:
         inner = func.value
         return (isinstance(inner, cst.Name) and inner.value == name) or _is_same_model(inner, name)
     if (
@@ -517,14 +380,7 @@ def _is_same_model(value: cst.BaseExpression, name: str) -> bool:
         and isinstance(value.args[0].value, cst.Name)
         and value.args[0].value.value == name
     ):
-        tail = last_name(func)
-        return tail in (
-            "DistributedDataParallel",
-            "DataParallel",
-            "DDP",
-            "convert_sync_batchnorm",
-            "compile",
-        )
+        return last_name(func) in torch_api.WRAPPER_TAILS
     return False
 
 
@@ -546,7 +402,7 @@ def _contains_backward(node: cst.CSTNode) -> bool:
     class _Finder(cst.CSTVisitor):
         def visit_Call(self, call: cst.Call) -> bool:
             nonlocal found
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "backward":
+            if is_training_step(call):
                 found = True
             return not found
 

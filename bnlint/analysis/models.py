@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import torch_api
+from bnlint.analysis.contents import built_by, contains, factory_contains
 from bnlint.analysis.names import dotted_name
-from bnlint.analysis.project import BATCH_NORM, DROPOUT, Tri, factory_contains
+from bnlint.analysis.torch_api import BATCH_NORM, DROPOUT
+from bnlint.analysis.tri import Tri
 from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
 
@@ -37,27 +39,8 @@ if TYPE_CHECKING:
 
 Scope = cst.FunctionDef | cst.Module
 
-# Methods that only an nn.Module (or a wrapper of one) has.
-MODULE_METHODS = frozenset(
-    {
-        "eval",
-        "train",
-        "parameters",
-        "named_parameters",
-        "modules",
-        "named_modules",
-        "children",
-        "state_dict",
-        "load_state_dict",
-        "requires_grad_",
-        "apply",
-        "zero_grad",
-    }
-)
-# Methods that return the same module (possibly moved or cast).
-CHAIN_METHODS = frozenset(
-    {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "eval", "train", "requires_grad_"}
-)
+MODULE_METHODS = torch_api.MODULE_METHODS
+CHAIN_METHODS = torch_api.SAME_MODULE_METHODS
 
 
 @dataclass(frozen=True)
@@ -84,6 +67,8 @@ class ModelFacts:
             return "BatchNorm normalizes with each batch's own statistics"
         if self.dropout is Tri.YES:
             return "Dropout still drops activations"
+        if self.batch_norm is Tri.NO:
+            return "any Dropout still drops activations"
         return "any BatchNorm normalizes with each batch's statistics and Dropout stays active"
 
 
@@ -96,7 +81,7 @@ def model_key(expr: cst.BaseExpression) -> str | None:
     while (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "half")
+        and expr.func.attr.value in torch_api.MOVE_METHODS
     ):
         expr = expr.func.value
     key = dotted_name(expr)
@@ -148,19 +133,15 @@ class ModelIndex:
             return None
         return self.model_for(func, at=call)
 
-    def contains_batch_norm(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Tri:
-        """Whether the model `expr` holds BatchNorm/SyncBatchNorm (UNKNOWN when not a model)."""
-        facts = self.model_for(expr, at)
-        return Tri.UNKNOWN if facts is None else facts.batch_norm
-
-    def contains_dropout(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Tri:
-        """Whether the model `expr` holds Dropout (UNKNOWN when not a model)."""
-        facts = self.model_for(expr, at)
-        return Tri.UNKNOWN if facts is None else facts.dropout
-
-    def reference_contains(self, reference: str, kind: str = BATCH_NORM) -> Tri:
-        """Whether a class or factory reference (`Net`, `torch.nn.Linear`) holds BN/Dropout."""
-        return self.project.contains(reference, kind)
+    def contains(self, facts: ModelFacts, kind: str) -> Tri:
+        """Whether the model `facts` describes holds a layer of `kind` (`contents.contains`)."""
+        if kind == BATCH_NORM:
+            return facts.batch_norm
+        if kind == DROPOUT:
+            return facts.dropout
+        if facts.reference is None:
+            return Tri.UNKNOWN
+        return contains(facts.reference, kind, self.project)
 
     # -- scopes -----------------------------------------------------------------------
 
@@ -171,12 +152,7 @@ class ModelIndex:
         return self.ctx.module
 
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
-        """Ancestors of `at`, innermost first (from the shared walk)."""
-        ancestors = self.ctx.ancestors
-        for index in range(len(ancestors) - 1, -1, -1):
-            if ancestors[index] is at:
-                return list(reversed(ancestors[: index + 1]))
-        return list(reversed(ancestors))
+        return self.ctx.chain(at)
 
     def _enclosing_class(self) -> cst.ClassDef | None:
         for node in reversed(self.ctx.ancestors):
@@ -286,48 +262,45 @@ class ModelIndex:
                         key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"loaded with `{qualified}`"
                     )
                 return None
-            if qualified in ("torch.nn.Sequential", "torch.nn.ModuleList"):
-                return self._sequential(key, call, qualified)
-            factory = factory_contains(qualified, BATCH_NORM)
-            if factory is not None:
-                return ModelFacts(
-                    key,
-                    qualified,
-                    factory,
-                    factory_contains(qualified, DROPOUT) or Tri.UNKNOWN,
-                    f"constructed with `{_short(self.ctx, func)}(...)`",
-                )
-        reference = qualified or dotted_name(func)
-        if reference is None:
+        built = built_by(call, self.ctx.names)
+        if built is None:
             return None
+        if built.parts is not None:
+            name = built.reference.rpartition(".")[2]
+            return ModelFacts(
+                key,
+                built.reference,
+                contains(built, BATCH_NORM, self.project),
+                contains(built, DROPOUT, self.project),
+                f"built with `nn.{name}(...)`",
+            )
+        factory = factory_contains(built.reference, BATCH_NORM, built.arch)
+        if factory is not None:
+            return ModelFacts(
+                key,
+                built.reference,
+                factory,
+                factory_contains(built.reference, DROPOUT, built.arch) or Tri.UNKNOWN,
+                f"constructed with `{_short(self.ctx, func)}(...)`",
+            )
+        reference = built.reference
         if self.project.is_module_class(reference) is Tri.YES:
             return ModelFacts(
                 key,
                 reference,
-                self.project.contains(reference, BATCH_NORM),
-                self.project.contains(reference, DROPOUT),
+                contains(built, BATCH_NORM, self.project),
+                contains(built, DROPOUT, self.project),
                 f"constructed with `{_short(self.ctx, func)}(...)`",
             )
+        if reference in self.project.helpers:
+            # `model = build(cfg)`: a helper of the project that builds BatchNorm or Dropout.
+            batch_norm = contains(built, BATCH_NORM, self.project)
+            dropout = contains(built, DROPOUT, self.project)
+            if Tri.YES in (batch_norm, dropout):
+                return ModelFacts(
+                    key, reference, batch_norm, dropout, f"built by `{_short(self.ctx, func)}()`"
+                )
         return None
-
-    def _sequential(self, key: str, call: cst.Call, qualified: str) -> ModelFacts:
-        answers = {BATCH_NORM: Tri.NO, DROPOUT: Tri.NO}
-        for node in _calls_in(call):
-            reference = self.ctx.names.qualified_name(node.func) or dotted_name(node.func)
-            for kind in (BATCH_NORM, DROPOUT):
-                if reference is None:
-                    answers[kind] = Tri.UNKNOWN if answers[kind] is Tri.NO else answers[kind]
-                    continue
-                sub = self.project.contains(reference, kind)
-                if sub is Tri.YES or answers[kind] is Tri.NO:
-                    answers[kind] = sub if answers[kind] is not Tri.YES else Tri.YES
-        for arg in call.args:
-            if arg.star or not isinstance(arg.value, cst.Call):
-                answers = {k: Tri.UNKNOWN if v is Tri.NO else v for k, v in answers.items()}
-        name = qualified.rpartition(".")[2]
-        return ModelFacts(
-            key, qualified, answers[BATCH_NORM], answers[DROPOUT], f"built with `nn.{name}(...)`"
-        )
 
     def _attribute_facts(self, key: str) -> ModelFacts | None:
         cls = self._enclosing_class()
@@ -343,12 +316,11 @@ class ModelIndex:
             factory_contains(reference, BATCH_NORM) is None
         ):
             return None
-        factory = factory_contains(reference, BATCH_NORM)
         return ModelFacts(
             key,
             reference,
-            factory if factory is not None else self.project.contains(reference, BATCH_NORM),
-            self.project.contains(reference, DROPOUT) if factory is None else Tri.UNKNOWN,
+            contains(reference, BATCH_NORM, self.project),
+            contains(reference, DROPOUT, self.project),
             f"assigned `{reference.rpartition('.')[2]}(...)` in `{cls.name.value}`",
         )
 
@@ -367,8 +339,8 @@ class ModelIndex:
             return ModelFacts(
                 key,
                 reference,
-                self.project.contains(reference, BATCH_NORM),
-                self.project.contains(reference, DROPOUT),
+                contains(reference, BATCH_NORM, self.project),
+                contains(reference, DROPOUT, self.project),
                 f"annotated `{reference.rpartition('.')[2]}`",
             )
         return None
@@ -436,18 +408,6 @@ def _is_param(scope: cst.FunctionDef, name: str) -> bool:
         p.name.value == name
         for p in [*params.posonly_params, *params.params, *params.kwonly_params]
     )
-
-
-def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class _Calls(cst.CSTVisitor):
-        def visit_Call(self, inner: cst.Call) -> None:
-            if inner is not node:
-                found.append(inner)
-
-    visit_tree(node, _Calls())
-    return found
 
 
 def _short(ctx: FileContext, node: cst.BaseExpression) -> str:

@@ -223,11 +223,7 @@ class ModeFlow:
         return None
 
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
-        ancestors = self.ctx.ancestors
-        for index in range(len(ancestors) - 1, -1, -1):
-            if ancestors[index] is at:
-                return list(reversed(ancestors[: index + 1]))
-        return list(reversed(ancestors))
+        return self.ctx.chain(at)
 
     # -- the interpreter --------------------------------------------------------------
 
@@ -555,8 +551,7 @@ class ModeFlow:
         while (
             isinstance(value, cst.Call)
             and isinstance(value.func, cst.Attribute)
-            and value.func.attr.value
-            in ("to", "cuda", "cpu", "float", "half", "double", "eval", "train")
+            and value.func.attr.value in torch_api.MOVE_METHODS | torch_api.MODE_METHODS
         ):
             if chain_mode is None and value.func.attr.value in ("eval", "train"):
                 chain_mode = Fact(_mode_of(value), f"`{self.ctx.code_for(value)}`")

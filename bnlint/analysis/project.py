@@ -18,7 +18,6 @@ conservatively):
 from __future__ import annotations
 
 import ast
-import enum
 import functools
 import hashlib
 import json
@@ -30,43 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from bnlint.analysis import ast_nodes, checkpoints, torch_api
+from bnlint.analysis.contents import factory_contains
 from bnlint.analysis.semantic.imports import ImportTable, from_ast
 from bnlint.analysis.torch_api import canonical
+from bnlint.analysis.tri import Tri as Tri  # re-exported: rules read it from here too
 
-
-class Tri(enum.Enum):
-    """A yes/no answer that may be unknown; rules stay silent on UNKNOWN."""
-
-    YES = "yes"
-    NO = "no"
-    UNKNOWN = "unknown"
-
-
-BATCH_NORM = "batch_norm"
-DROPOUT = "dropout"
-_KIND_NAMES = {BATCH_NORM: torch_api.BATCH_NORMS, DROPOUT: torch_api.DROPOUTS}
-# torch.nn layers without mode-dependent behaviour, and frozen BN replacements.
-_FROZEN_NORMS = frozenset(
-    {"torchvision.ops.FrozenBatchNorm2d", "torchvision.ops.misc.FrozenBatchNorm2d"}
-)
-# Torchvision model families (function name prefixes) built with BatchNorm.
-_TORCHVISION_BN_FAMILIES = (
-    "resnet",
-    "resnext",
-    "wide_resnet",
-    "densenet",
-    "mobilenet",
-    "efficientnet",
-    "regnet",
-    "inception",
-    "googlenet",
-    "shufflenet",
-    "mnasnet",
-    "fcn_",
-    "deeplabv3",
-    "lraspp",
-)
-_TORCHVISION_BN_FREE = ("vit_", "swin_", "maxvit", "convnext", "alexnet")
+BATCH_NORM = torch_api.BATCH_NORM
+DROPOUT = torch_api.DROPOUT
 
 MODE_EVAL = "eval"
 MODE_TRAIN = "train"
@@ -123,6 +92,9 @@ class CallSite:
 @dataclass
 class ProjectIndex:
     classes: dict[str, list[ClassFacts]] = field(default_factory=dict)
+    # Module-level functions that build layers (`def conv_bn(c): return nn.Sequential(...)`),
+    # summarised like classes without bases: what a class that calls them contains.
+    helpers: dict[str, list[ClassFacts]] = field(default_factory=dict)
     functions: dict[str, list[FunctionFacts]] = field(default_factory=dict)
     call_sites: dict[str, list[CallSite]] = field(default_factory=dict)
     # Callee name -> how many calls pass it only arguments of unknown mode.
@@ -258,15 +230,14 @@ class ProjectIndex:
         >>> index.contains("torch.nn.BatchNorm2d", BATCH_NORM) -> Tri.YES
         >>> index.contains("Encoder", BATCH_NORM)  # only nn.Linear / nn.LayerNorm inside -> Tri.NO
         """
-        names = _KIND_NAMES[kind]
-        if reference in names:
+        if reference in torch_api.LAYER_KINDS[kind]:
             return Tri.YES
         factory = factory_contains(reference, kind)
         if factory is not None:
             return factory
         if reference.startswith("torch."):
             return Tri.NO if canonical(reference).startswith("torch.nn.") else Tri.UNKNOWN
-        found = self.classes_for(reference)
+        found = self.classes_for(reference) or self.helpers.get(reference, [])
         if not found:
             return Tri.UNKNOWN
         if reference in _seen:
@@ -294,9 +265,15 @@ class ProjectIndex:
         for reference in sorted(facts.references):
             if reference in seen:
                 continue
-            if reference in _KIND_NAMES[kind]:
+            if reference in torch_api.LAYER_KINDS[kind]:
+                if kind == BATCH_NORM and _PICKS_NORM & facts.references:
+                    # `norm = nn.BatchNorm2d if bn else nn.GroupNorm`: which one is built
+                    # is decided at run time.
+                    return Tri.UNKNOWN
                 return Tri.YES
-            if self.classes_for(reference) and not reference.startswith("torch."):
+            if (
+                self.classes_for(reference) or reference in self.helpers
+            ) and not reference.startswith("torch."):
                 sub = self.contains(reference, kind, seen)
                 if sub is Tri.YES:
                     return Tri.YES
@@ -308,7 +285,7 @@ class ProjectIndex:
                     return Tri.YES
                 if sub is Tri.UNKNOWN:
                     answer = Tri.UNKNOWN
-            elif reference not in torch_api.BATCH_NORMS and reference not in torch_api.DROPOUTS:
+            elif reference not in torch_api.KIND_LAYERS:
                 answer = Tri.UNKNOWN  # an imported class this run did not index
         for base in facts.bases:
             if base not in torch_api.MODULE_BASES and not self.classes_for(base):
@@ -339,6 +316,8 @@ class ProjectIndex:
         self._contains_memo.clear()
         for name, classes in other.classes.items():
             self.classes.setdefault(name, []).extend(classes)
+        for name, helpers in other.helpers.items():
+            self.helpers.setdefault(name, []).extend(helpers)
         for name, functions in other.functions.items():
             self.functions.setdefault(name, []).extend(functions)
         for name, sites in other.call_sites.items():
@@ -355,29 +334,8 @@ class ProjectIndex:
         self.bias_reads.update(other.bias_reads)
 
 
-def factory_contains(reference: str, kind: str) -> Tri | None:
-    """What a model factory's models contain, for the factories whose families are known.
-
-    >>> factory_contains("torchvision.models.resnet50", BATCH_NORM) -> Tri.YES
-    >>> factory_contains("timm.create_model", BATCH_NORM) -> Tri.UNKNOWN
-    """
-    if reference in _FROZEN_NORMS:
-        return Tri.NO
-    module, _, function = reference.rpartition(".")
-    if module == torch_api.TORCHVISION_MODELS or module.startswith("torchvision.models."):
-        if kind == DROPOUT:
-            return Tri.UNKNOWN
-        if function.startswith(_TORCHVISION_BN_FAMILIES) or (
-            function.startswith("vgg") and (function.endswith("_bn"))
-        ):
-            return Tri.YES
-        if function.startswith(_TORCHVISION_BN_FREE):
-            return Tri.NO
-        return Tri.UNKNOWN
-    if reference in torch_api.MODEL_FACTORIES:
-        return Tri.UNKNOWN
-    return None
-
+# A class that names both BatchNorm and one of these picks between them at run time.
+_PICKS_NORM = frozenset({"torch.nn.GroupNorm"})
 
 _PLAIN_LIBRARIES = frozenset(
     {"torch", "math", "numpy", "functools", "itertools", "collections", "typing", "warnings"}
@@ -524,7 +482,7 @@ def _mode_of_call(call: ast.Call) -> tuple[str, str] | None:
     return receiver, MODE_UNKNOWN
 
 
-_CHAIN_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16"})
+_CHAIN_METHODS = torch_api.MOVE_METHODS
 
 
 def _receiver_key(node: ast.expr) -> str | None:
@@ -547,13 +505,7 @@ def _is_training_step(call: ast.Call) -> bool:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return False
-    if func.attr == "backward":
-        return True
-    if func.attr == "step":
-        receiver = _dotted(func.value) or ""
-        last = receiver.rpartition(".")[2].lower()
-        return "optim" in last or last in ("opt", "scaler") or last.startswith("opt_")
-    return False
+    return torch_api.is_training_step(func.attr, _dotted(func.value))
 
 
 class _FileIndexer:
@@ -563,6 +515,7 @@ class _FileIndexer:
         self.table = imports
         self.imports = imports.aliases
         self.local_classes: set[str] = set()
+        self.local_helpers: set[str] = set()
         self.local_functions: dict[str, FunctionFacts] = {}
 
     def resolve(self, node: ast.expr) -> str | None:
@@ -578,25 +531,53 @@ class _FileIndexer:
             self.index.bias_reads[self.filename] = bias
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
         self.local_classes = {n.name for n in classes}
+        self._helpers(tree.body)
         for node in classes:
             self._class(node)
         self._functions(tree.body, prefix="")
         self._call_sites("<module>", _in_order(tree.body))
 
+    def _helpers(self, body: list[ast.stmt]) -> None:
+        """Summarise the module-level functions that refer to layers, classes or imports
+        (a helper referring to nothing builds nothing, and is left out)."""
+        functions = [n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        self.local_helpers = {n.name for n in functions} - self.local_classes
+        facts = {n.name: self._contents(n, ()) for n in functions if n.name in self.local_helpers}
+        while True:
+            empty = {name for name, f in facts.items() if not f.references and not f.opaque}
+            if not empty:
+                break
+            for name in empty:
+                del facts[name]
+            self.local_helpers -= empty
+            for f in facts.values():
+                f.references = f.references - empty
+        for name, found in facts.items():
+            self.index.helpers.setdefault(name, []).append(found)
+
     def _class(self, node: ast.ClassDef) -> None:
         bases = tuple(b for b in (self.resolve(base) for base in node.bases) if b is not None)
+        self.index.classes.setdefault(node.name, []).append(self._contents(node, bases))
+
+    def _contents(
+        self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef, bases: tuple[str, ...]
+    ) -> ClassFacts:
+        """The layers, classes and helpers a class (or a helper function) refers to."""
         references: set[str] = set()
         attributes: dict[str, str] = {}
         opaque = False
-        for inner in ast_nodes.walk(node):
+        nodes = ast_nodes.walk(node)
+        # Helpers count where they are called: `self.apply(init_weights)` builds nothing.
+        called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+        for inner in nodes:
             if isinstance(inner, ast.Name | ast.Attribute) and isinstance(inner.ctx, ast.Load):
                 resolved = self.resolve(inner)
                 if resolved is None:
                     continue
                 if (
                     resolved in self.local_classes
-                    or resolved in torch_api.BATCH_NORMS
-                    or resolved in torch_api.DROPOUTS
+                    or (resolved in self.local_helpers and id(inner) in called)
+                    or resolved in torch_api.KIND_LAYERS
                     or factory_contains(resolved, BATCH_NORM) is not None
                 ) or _imported_class(resolved, inner, self.imports):
                     references.add(resolved)
@@ -614,8 +595,9 @@ class _FileIndexer:
                         and target.value.id == "self"
                     ):
                         attributes[target.attr] = ctor
-        self.index.classes.setdefault(node.name, []).append(
-            ClassFacts(node.name, self.filename, bases, frozenset(references), attributes, opaque)
+        references.discard(node.name)  # a recursive helper
+        return ClassFacts(
+            node.name, self.filename, bases, frozenset(references), attributes, opaque
         )
 
     def _opaque_callee(self, callee: str, func: ast.expr) -> bool:
@@ -805,6 +787,11 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
             for found in index.classes.values()
             for c in found
         ],
+        "helpers": [
+            [c.name, c.filename, sorted(c.references), c.opaque]
+            for found in index.helpers.values()
+            for c in found
+        ],
         "functions": [
             [
                 f.name,
@@ -865,6 +852,10 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 dict(attributes),
                 bool(opaque),
             )
+        )
+    for name, filename, references, opaque in data["helpers"]:
+        index.helpers.setdefault(name, []).append(
+            ClassFacts(str(name), str(filename), (), frozenset(references), {}, bool(opaque))
         )
     for name, filename, line, params, sets_mode, trains, evals, called in data["functions"]:
         index.functions.setdefault(name, []).append(

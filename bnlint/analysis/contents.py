@@ -1,0 +1,206 @@
+"""`contains(value, kind) -> Tri`: the one answer to "does this model hold BatchNorm?".
+
+Every family asks here, so BN1xx, BN3xx, BN4xx and the project index agree on a model:
+
+    >>> contains(Built("torchvision.models.segmentation.deeplabv3_resnet50"), BATCH_NORM, index)
+    Tri.YES
+    >>> contains(Built("timm.create_model", arch="vit_base_patch16_224"), BATCH_NORM, index)
+    Tri.NO
+    >>> contains(Built("Net"), BATCH_NORM, index)      # a project class, through its bases
+    Tri.YES                                            # and the helpers it calls
+
+Kinds (`torch_api`): BATCH_NORM, NORMALIZATION (any norm), DROPOUT, RECURRENT, ATTENTION.
+A layer of the table answers from the table; a factory of a known model zoo (torchvision's
+builders, `timm.create_model("resnet50")`, `torchvision.models.get_model`) from its
+architecture name; anything else from the project index (classes and helper functions of
+every indexed file). What none of them knows is UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from bnlint.analysis import torch_api
+from bnlint.analysis.names import dotted_name
+from bnlint.analysis.torch_api import BATCH_NORM, NORMALIZATION
+from bnlint.analysis.tri import Tri
+
+if TYPE_CHECKING:
+    from bnlint.analysis.names import NameResolver
+    from bnlint.analysis.project import ProjectIndex
+
+# Factories whose architecture is named by a string argument: name -> (position, keyword).
+_ARCH_ARGUMENT = {
+    "timm.create_model": (0, "model_name"),
+    "torchvision.models.get_model": (0, "name"),
+    "torch.hub.load": (1, "model"),
+}
+SEQUENTIAL = frozenset({"torch.nn.Sequential", "torch.nn.ModuleList"})
+
+
+@dataclass(frozen=True)
+class Built:
+    """How a model was built: the class or factory reference, and what it was given.
+
+    `arch` is the architecture a name-keyed factory was asked for (`"resnet50"`); `parts`
+    are the layers of an `nn.Sequential`/`nn.ModuleList` literal (None for a part that is not
+    a plain constructor call), or None when the model is not such a literal.
+    """
+
+    reference: str
+    arch: str | None = None
+    parts: tuple[Built | None, ...] | None = None
+    repo: str | None = None
+
+
+def factory_contains(reference: str, kind: str, arch: str | None = None) -> Tri | None:
+    """What a model-zoo builder's models contain; None when `reference` is no known builder.
+
+    >>> factory_contains("torchvision.models.resnet50", BATCH_NORM)
+    Tri.YES
+    >>> factory_contains("timm.create_model", BATCH_NORM)           # no architecture given
+    Tri.UNKNOWN
+    """
+    if reference in torch_api.FROZEN_NORMS:
+        return Tri.NO if kind == BATCH_NORM else Tri.YES if kind == NORMALIZATION else Tri.NO
+    module, _, function = reference.rpartition(".")
+    if reference in _ARCH_ARGUMENT:
+        if arch is None or kind not in (BATCH_NORM, NORMALIZATION):
+            return Tri.UNKNOWN
+        if reference == "timm.create_model":
+            return _timm(arch.split(".")[0], kind)
+        return _torchvision(arch, kind)
+    if reference in torch_api.MODEL_FACTORIES:
+        return Tri.UNKNOWN
+    if module == torch_api.TORCHVISION_MODELS or module.startswith("torchvision.models."):
+        return _torchvision(function, kind)
+    return None
+
+
+def _torchvision(function: str, kind: str) -> Tri:
+    if kind not in (BATCH_NORM, NORMALIZATION):
+        return Tri.UNKNOWN
+    if torch_api.TORCHVISION_BATCH_NORM.match(function):
+        return Tri.YES
+    if torch_api.TORCHVISION_NO_BATCH_NORM.match(function):
+        # ViT, Swin and ConvNeXt normalize with LayerNorm; AlexNet and VGG not at all.
+        if kind == NORMALIZATION:
+            return Tri.NO if function.startswith(("alexnet", "vgg", "squeezenet")) else Tri.YES
+        return Tri.NO
+    return Tri.UNKNOWN
+
+
+def _timm(arch: str, kind: str) -> Tri:
+    if torch_api.TIMM_BATCH_NORM.match(arch) and not torch_api.TIMM_NOT_BATCH_NORM.search(arch):
+        return Tri.YES
+    if torch_api.TIMM_NO_BATCH_NORM.match(arch):
+        return Tri.NO if kind == BATCH_NORM else Tri.YES
+    return Tri.UNKNOWN
+
+
+def contains(built: Built | str, kind: str, project: ProjectIndex) -> Tri:
+    """Whether the model `built` holds a layer of `kind` (maybe nested).
+
+    >>> contains("torch.nn.BatchNorm2d", BATCH_NORM, index), contains("torch.nn.Linear", ...)
+    (Tri.YES, Tri.NO)
+    """
+    if isinstance(built, str):
+        built = Built(built)
+    if built.parts is not None:
+        return any_of(Tri.UNKNOWN if p is None else contains(p, kind, project) for p in built.parts)
+    reference = built.reference
+    if reference in torch_api.LAYER_KINDS[kind]:
+        return Tri.YES
+    factory = factory_contains(reference, kind, built.arch)
+    if factory is not None:
+        return factory
+    return project.contains(reference, kind)
+
+
+def any_of(answers: Iterable[Tri]) -> Tri:
+    """YES if any answer is YES, NO if all are NO, else UNKNOWN (NO for no answers)."""
+    result = Tri.NO
+    for answer in answers:
+        if answer is Tri.YES:
+            return Tri.YES
+        if answer is Tri.UNKNOWN:
+            result = Tri.UNKNOWN
+    return result
+
+
+def built_by(call: cst.Call, names: NameResolver) -> Built | None:
+    """How the model `call` returns was built, for a constructor or factory call.
+
+    >>> built_by(parse("timm.create_model('resnet50', pretrained=True)"), names)
+    Built(reference='timm.create_model', arch='resnet50')
+    >>> built_by(parse("nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))"), names).parts
+    (Built('torch.nn.Conv2d'), Built('torch.nn.BatchNorm2d'))
+    """
+    qualified = names.qualified_name(call.func)
+    reference = qualified or dotted_name(call.func)
+    if reference is None:
+        return None
+    if qualified in SEQUENTIAL:
+        parts: list[Built | None] = []
+        for arg in call.args:
+            parts.extend([None] if arg.star else _parts(arg.value, names))
+        return Built(reference, parts=tuple(parts))
+    found = _ARCH_ARGUMENT.get(reference)
+    if found is None:
+        return Built(reference)
+    arch = _string_argument(call, found[1], found[0])
+    repo = None
+    if reference == "torch.hub.load":
+        repo = _string_argument(call, "repo_or_dir", 0)
+        if not (repo or "").startswith("pytorch/vision"):
+            arch = None  # another hub repository: its model names mean nothing here
+    return Built(reference, arch=arch, repo=repo)
+
+
+def _parts(value: cst.BaseExpression, names: NameResolver) -> list[Built | None]:
+    """The layers one argument of `nn.Sequential`/`nn.ModuleList` adds.
+
+    `nn.Conv2d(...)`, a list or tuple of them, a comprehension (`[Block() for _ in ...]`)
+    and `OrderedDict([("conv", nn.Conv2d(...)), ...])`; None for anything else.
+    """
+    if isinstance(value, cst.Call):
+        if dotted_name(value.func) in ("OrderedDict", "collections.OrderedDict") and value.args:
+            pairs = value.args[0].value
+            if isinstance(pairs, cst.List | cst.Tuple):
+                found: list[Built | None] = []
+                for element in pairs.elements:
+                    pair = element.value
+                    if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                        found.extend(_parts(pair.elements[1].value, names))
+                    else:
+                        found.append(None)
+                return found
+            return [None]
+        return [built_by(value, names)]
+    if isinstance(value, cst.List | cst.Tuple):
+        found = []
+        for element in value.elements:
+            if isinstance(element, cst.StarredElement):
+                found.append(None)
+            else:
+                found.extend(_parts(element.value, names))
+        return found
+    if isinstance(value, cst.ListComp | cst.GeneratorExp):
+        return _parts(value.elt, names)
+    return [None]
+
+
+def _string_argument(call: cst.Call, keyword: str, position: int) -> str | None:
+    for index, arg in enumerate(call.args):
+        if (arg.keyword is None and index == position and not arg.star) or (
+            arg.keyword is not None and arg.keyword.value == keyword
+        ):
+            value = arg.value
+            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                return value.evaluated_value
+            return None
+    return None
