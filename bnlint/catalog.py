@@ -167,6 +167,10 @@ RULES: dict[str, RuleInfo] = {
 }
 
 
+# ruff's selector for every rule, off-by-default ones included.
+ALL = "ALL"
+
+
 class UnknownSelector(ValueError):
     pass
 
@@ -174,6 +178,8 @@ class UnknownSelector(ValueError):
 def expand_selector(selector: str) -> list[str]:
     """Codes matched by a code or a prefix (`BN1`, `BN`, `BN105`); unknown ones raise."""
     selector = selector.strip().upper()
+    if selector == ALL:
+        return list(RULES)
     codes = [code for code in RULES if code.startswith(selector)]
     if not selector or not codes:
         raise UnknownSelector(selector or "''")
@@ -194,7 +200,7 @@ def resolve_selection(
         enabled = {code for code, info in RULES.items() if info.default_enabled}
     for selector in [*(select or []), *extend_select]:
         for code in expand_selector(selector):
-            if RULES[code].default_enabled or selector.strip().upper() == code:
+            if RULES[code].default_enabled or selector.strip().upper() in (code, ALL):
                 enabled.add(code)
     for selector in ignore:
         enabled.difference_update(expand_selector(selector))

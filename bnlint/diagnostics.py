@@ -10,6 +10,24 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+# The names of `--output-format` (each a module of bnlint.report), known to the layers below
+# the reporters (configuration validates `output-format` against them).
+OUTPUT_FORMATS = (
+    "text",
+    "full",
+    "concise",
+    "grouped",
+    "json",
+    "json-lines",
+    "sarif",
+    "github",
+    "gitlab",
+    "junit",
+    "pylint",
+    "rdjson",
+    "azure",
+)
+
 
 class Severity(str, enum.Enum):
     ERROR = "error"

@@ -271,7 +271,7 @@ def test_select_ignore_and_extend_select(
     project: Path, options: list[str], expected: list[str]
 ) -> None:
     _write(project, "both.py", BAD_MODE + BAD_MOMENTUM)
-    result = run_bnlint(["check", "--format", "concise", *options, "both.py"], project)
+    result = run_bnlint(["check", "--format", "concise", "-q", *options, "both.py"], project)
     assert _codes(result.stdout) == expected
     assert result.exit_code == (1 if expected else 0)
 
@@ -279,9 +279,11 @@ def test_select_ignore_and_extend_select(
 def test_select_on_the_command_line_replaces_the_configured_one(project: Path) -> None:
     _write(project, "pyproject.toml", "[tool.bnlint]\nselect = ['BN4']\n")
     _write(project, "both.py", BAD_MODE + BAD_MOMENTUM)
-    configured = run_bnlint(["check", "--format", "concise", "both.py"], project)
+    configured = run_bnlint(["check", "--format", "concise", "-q", "both.py"], project)
     assert _codes(configured.stdout) == ["BN401"]
-    replaced = run_bnlint(["check", "--format", "concise", "--select", "BN1", "both.py"], project)
+    replaced = run_bnlint(
+        ["check", "-q", "--format", "concise", "--select", "BN1", "both.py"], project
+    )
     assert _codes(replaced.stdout) == ["BN105"]
 
 

@@ -29,7 +29,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _concise(cwd: Path, *args: str) -> tuple[int, list[tuple[str, str]], str]:
-    result = run_bnlint(["check", "--format", "concise", *args], cwd)
+    result = run_bnlint(["check", "--format", "concise", "--quiet", *args], cwd)
     found = []
     for line in result.stdout.splitlines():
         location, rest = line.split(": ", 1)

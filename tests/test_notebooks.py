@@ -376,7 +376,7 @@ def test_directory_discovery_includes_notebooks_but_not_checkpoints(tmp_path: Pa
     checkpoints = tmp_path / "nb" / ".ipynb_checkpoints"
     checkpoints.mkdir()
     (checkpoints / "a-checkpoint.ipynb").write_bytes(notebook("model.eval"))
-    _, out, _ = bnlint(["check", "--format", "concise", "--no-cache", "."], tmp_path)
+    _, out, _ = bnlint(["check", "--format", "concise", "-q", "--no-cache", "."], tmp_path)
     assert out.splitlines() == [
         "nb/a.ipynb:cell 1:1:1: BN105 [*] `model.eval` is never called, so `model` stays in its "
         "current mode; call it: `model.eval()`"

@@ -171,7 +171,7 @@ def test_a_broken_file_does_not_stop_its_neighbours(tmp_path: Path) -> None:
     (tmp_path / "a_broken.py").write_bytes(b"def f(:\n    pass\n")
     (tmp_path / "b_latin.py").write_bytes(b"name = 'caf\xe9'\n")
     (tmp_path / "c_train.py").write_bytes(b"def validate(model):\n    model.eval\n")
-    result = run_bnlint(["check", "--format", "concise", "--jobs", "1", "."], tmp_path)
+    result = run_bnlint(["check", "--format", "concise", "-q", "--jobs", "1", "."], tmp_path)
     assert result.exit_code == 1
     assert result.stderr == ""
     lines = result.stdout.splitlines()

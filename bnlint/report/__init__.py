@@ -12,26 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from bnlint.diagnostics import Finding, RelatedLocation, Severity
+from bnlint.diagnostics import OUTPUT_FORMATS, Finding, RelatedLocation, Severity
 from bnlint.source import SourceText
 
-FORMATS = (
-    "text",
-    "full",
-    "concise",
-    "grouped",
-    "json",
-    "json-lines",
-    "sarif",
-    "github",
-    "gitlab",
-    "junit",
-    "pylint",
-    "rdjson",
-    "azure",
-)
+FORMATS = OUTPUT_FORMATS
 # The formats that end with the "Found N findings." / "All checks passed!" summary.
-SUMMARY_FORMATS = frozenset({"text", "full", "grouped"})
+SUMMARY_FORMATS = frozenset({"text", "full", "concise", "grouped"})
 
 
 @dataclass(frozen=True)

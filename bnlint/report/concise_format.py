@@ -1,9 +1,10 @@
-"""`path:line:col: CODE message` per finding (clickable in terminals and editors)."""
+"""`path:line:col: CODE message` per finding (clickable in terminals and editors), then the
+summary line as `text` prints it (none with `--quiet`)."""
 
 from __future__ import annotations
 
 from bnlint.diagnostics import Applicability, Finding
-from bnlint.report import RunReport, location_label
+from bnlint.report import RunReport, location_label, summary_line
 
 # The runtime probe observed it (`bnlint run`, `bnlint check --probe-report`).
 _CONFIRMED = " (confirmed at run time)"
@@ -20,4 +21,6 @@ def render(report: RunReport) -> str:
         f"{location_label(f)}: {f.code} {marker(f)}{f.full_message}{_CONFIRMED if f.confirmed else ''}"
         for f in report.findings
     ]
+    if not report.quiet:
+        lines.append(summary_line(report))
     return "".join(line + "\n" for line in lines)
