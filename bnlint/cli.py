@@ -147,19 +147,38 @@ def check(**options: Any) -> None:
 
 @main.command()
 @click.argument("code", required=False)
-def rule(code: str | None) -> None:
-    """Explain one rule (its document), or list all rules."""
-    from bnlint.docs import list_rules_table, rule_document
-    from bnlint.registry import rule_by_name_or_code
+@click.option("--all", "every", is_flag=True, help="Explain every rule, one after another.")
+@click.option(
+    "--output-format",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def rule(code: str | None, every: bool, output_format: str) -> None:
+    """Explain one rule (its document), every rule (--all), or list all rules."""
+    import json
 
+    from bnlint.docs import all_rule_documents, list_rules_table, rule_document, rule_json
+    from bnlint.registry import all_rules, rule_by_name_or_code
+
+    if code is not None and every:
+        raise click.UsageError("give a rule or --all, not both")
     if code is None:
-        click.echo(list_rules_table())
+        if output_format == "json":
+            click.echo(json.dumps([rule_json(c) for c in all_rules()], indent=2))
+        else:
+            click.echo(all_rule_documents() if every else list_rules_table(), nl=not every)
         return
     found = rule_by_name_or_code(code)
     if found is None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(int(ExitStatus.ERROR))
-    click.echo(rule_document(found.code), nl=False)
+    if output_format == "json":
+        click.echo(json.dumps(rule_json(found.code), indent=2))
+    else:
+        click.echo(rule_document(found.code), nl=False)
 
 
 def statistics_table(findings: list[Any]) -> str:

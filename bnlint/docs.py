@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from bnlint.diagnostics import RULES_URL
 from bnlint.registry import all_rules
 
 
@@ -71,3 +72,29 @@ def readme_rules_table() -> str:
             f"| [{code}](rules/{code}.md) | {rule.name} | {severity} | {fix} | {rule.summary()} |"
         )
     return "\n".join(lines)
+
+
+def rule_json(code: str) -> dict[str, object]:
+    """One rule as `bnlint rule --output-format json` prints it (ruff's fields, where they
+    mean something here)."""
+    rule = all_rules()[code]
+    return {
+        "code": code,
+        "name": rule.name,
+        "summary": rule.summary(),
+        "severity": rule.severity.value,
+        "fix": rule.fixable.value,
+        "fix_safety": rule.fix_safety or None,
+        "default_enabled": rule.default_enabled,
+        "runtime_only": rule.runtime_only,
+        "added_in": rule.added_in,
+        "options": dict(rule.options),
+        "message_formats": [rule.message],
+        "url": RULES_URL.format(code=code),
+        "explanation": rule_document(code),
+    }
+
+
+def all_rule_documents() -> str:
+    """Every rule's document, in code order, as `bnlint rule --all` prints them."""
+    return "\n".join(rule_document(code).rstrip("\n") + "\n" for code in all_rules())
