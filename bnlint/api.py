@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from bnlint.config import CliOverrides, ConfigResolver
 from bnlint.diagnostics import Finding
-from bnlint.discovery import discover
-from bnlint.runner import LintOptions, lint_bytes, lint_path
+from bnlint.engine import LintSession
 
 
 def check_source(
@@ -27,22 +27,21 @@ def check_source(
     overrides = CliOverrides(
         select=list(select) if select is not None else None, ignore=list(ignore)
     )
-    settings = ConfigResolver(overrides, None).settings_for(Path.cwd() / "__init__.py")
-    file_settings = settings.for_file(None)
-    if min_batch_size is not None:
-        from dataclasses import replace
+    session = LintSession(ConfigResolver(overrides, None), use_cache=False, workers=1)
+    if min_batch_size is None:
+        return session.lint_data(source.encode("utf-8"), filename, Path.cwd() / "-").findings
+    from bnlint.engine.files import lint_bytes
 
-        file_settings = replace(file_settings, min_batch_size=min_batch_size)
-    return lint_bytes(source.encode("utf-8"), filename, file_settings).findings
+    settings = replace(session.settings_for(Path.cwd() / "-"), min_batch_size=min_batch_size)
+    return lint_bytes(source.encode("utf-8"), filename, settings).findings
 
 
 def check_paths(
     paths: Iterable[str | Path], *, select: Iterable[str] | None = None
 ) -> list[Finding]:
-    """Lint files and directories as `bnlint check` would (config files included)."""
+    """Lint files and directories as `bnlint check` would: configuration files, and the
+    project index that lets a finding in one file depend on the others."""
     resolver = ConfigResolver(CliOverrides(select=list(select) if select is not None else None))
-    findings: list[Finding] = []
-    for item in discover([str(p) for p in paths], resolver):
-        settings = resolver.settings_for(item.path).for_file(item.path)
-        findings.extend(lint_path(item.path, item.display, settings, LintOptions()).findings)
-    return findings
+    session = LintSession(resolver, use_cache=False, workers=1)
+    run = session.run([str(path) for path in paths])
+    return [finding for result in run.files for finding in result.findings]

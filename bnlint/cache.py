@@ -1,6 +1,6 @@
 """Per-file results keyed by content, settings and version, like ruff's cache.
 
-Layout: `.bnlint_cache/<version>/<settings key>/<file key>.json`. The folder holds a
+Layout: `.bnlint_cache/<version>/<settings key>/<file key>.json`, at the project root. The folder holds a
 CACHEDIR.TAG and a `.gitignore` of `*`. Entries are JSON (never pickle: a cache folder
 inside a linted repository must not be a way to run code), written to a temporary file
 and renamed, so two runs sharing the cache never see half an entry; an entry that does
@@ -13,8 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,20 @@ from bnlint.diagnostics import (
 )
 
 CACHE_DIRECTORY = ".bnlint_cache"
+# Where the cache goes when `--cache-dir` does not say.
+CACHE_DIR_VARIABLE = "BNLINT_CACHE_DIR"
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by bnlint.\n"
+
+
+def cache_directory(project_root: Path, override: Path | None = None) -> Path:
+    """`--cache-dir`, else `$BNLINT_CACHE_DIR`, else `.bnlint_cache` at the project root
+    (the folder of the configuration file), wherever the command runs from."""
+    if override is not None:
+        return override
+    from_environment = os.environ.get(CACHE_DIR_VARIABLE)
+    if from_environment:
+        return Path(from_environment)
+    return project_root / CACHE_DIRECTORY
 
 
 def _stable(value: object) -> object:
@@ -106,11 +119,11 @@ class Cache:
     folder: Path
 
     @classmethod
-    def open(cls, root: Path, key: str) -> Cache | None:
-        """The cache under `root`, or None when it cannot be created (read-only tree)."""
-        base = root / CACHE_DIRECTORY
+    def open(cls, base: Path, key: str) -> Cache | None:
+        """The cache folder `base` (see `cache_directory`), or None when it cannot be created
+        (a read-only tree)."""
         try:
-            base.mkdir(exist_ok=True)
+            base.mkdir(parents=True, exist_ok=True)
             tag = base / "CACHEDIR.TAG"
             if not tag.exists():
                 tag.write_text(_TAG, encoding="utf-8")

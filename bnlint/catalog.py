@@ -25,6 +25,9 @@ class RuleInfo:
     default_enabled: bool = True
     # Reported only by the runtime probe (BN5xx), never by the static linter.
     runtime_only: bool = False
+    # Reads the project index (other files' classes and call sites): the engine builds the
+    # index only when an enabled rule needs it.
+    needs_project: bool = False
     # Per-rule options: name -> default value (the type of the default is the option's type).
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -43,24 +46,28 @@ RULES: dict[str, RuleInfo] = {
             "missing-eval",
             Severity.ERROR,
             "A model that may be in training mode is run for evaluation or inference.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN102",
             "train-not-restored",
             Severity.ERROR,
             "A training step is reachable while the model is in eval mode.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN103",
             "export-in-train-mode",
             Severity.ERROR,
             "An export, trace or fusion of a model that may be in training mode.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN104",
             "frozen-bn-still-updating",
             Severity.WARNING,
             "Frozen parameters of a part with BatchNorm whose running statistics `train()` updates.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN105",
@@ -79,6 +86,7 @@ RULES: dict[str, RuleInfo] = {
             "bias-before-norm",
             Severity.WARNING,
             "A convolution or linear layer with a bias whose output feeds only a normalization.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN203",

@@ -1,112 +1,206 @@
-"""`bnlint check`: discovery, linting, fixing and reporting, with one exit status."""
+"""`bnlint check`: options in, one exit status out; the linting itself is the engine's.
+
+Each step is one function: configure, lint (a `LintSession`), tell the user about files
+that could not be linted, write or show fixes, pick the findings to report, render, exit.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from bnlint import __version__
-from bnlint.baseline import BaselineError, use_baseline
-from bnlint.cache import Cache, settings_key
 from bnlint.catalog import RULES
-from bnlint.cli import ExitStatus, _codes, _use_color, statistics_table
-from bnlint.config import CliOverrides, ConfigError, ConfigResolver
-from bnlint.diagnostics import Finding
-from bnlint.discovery import Discovered, MissingPath, discover
-from bnlint.fixes import ConcurrentModification, digest, unified_diff, write_atomic
-from bnlint.progress import ProgressBar
-from bnlint.report import RunReport, render
-from bnlint.runner import (
-    FileResult,
-    Job,
-    LintOptions,
-    build_project,
-    default_workers,
-    lint_bytes,
-    lint_many,
-    tune_gc,
+from bnlint.config import (
+    CliOverrides,
+    ConfigError,
+    ConfigResolver,
+    parse_config_arguments,
+    repository_root,
 )
+from bnlint.diagnostics import Finding
+from bnlint.discovery import MissingPath
+from bnlint.engine import ExitStatus, FileResult, LintOptions, LintSession, RunResult
+from bnlint.engine.session import original_text
+from bnlint.engine.workers import tune_gc
+from bnlint.fixes import unified_diff
+from bnlint.report import RunReport, render
 from bnlint.source import SourceText
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The `check` command's options, as click passes them (one field per option)."""
+
+    paths: tuple[str, ...] = ()
+    select: str | None = None
+    extend_select: str | None = None
+    ignore: str | None = None
+    # None: not given on the command line, so the project's configuration decides.
+    output_format: str | None = None
+    output: str | None = None
+    fix: bool | None = None
+    unsafe_fixes: bool | None = None
+    diff: bool = False
+    exit_zero: bool = False
+    statistics: bool = False
+    # `--config` values: a configuration file and/or `KEY = VALUE` TOML fragments.
+    config_file: tuple[str, ...] = ()
+    show_settings: bool = False
+    no_cache: bool = False
+    jobs: int | None = None
+    stdin_filename: str | None = None
+    quiet: bool = False
+    probe_report: tuple[str, ...] = ()
+    baseline: str | None = None
+    write_baseline: bool = False
+
+    @classmethod
+    def from_click(cls, options: dict[str, Any]) -> CheckOptions:
+        known = {f.name for f in fields(cls)}
+        return cls(**{name: value for name, value in options.items() if name in known})
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.paths) or ["."]
+
+    @property
+    def from_stdin(self) -> bool:
+        return self.targets == ["-"]
+
+
+def split_codes(value: str | None) -> list[str] | None:
+    """`"BN1, BN401"` -> `["BN1", "BN401"]`; None when the option was not given."""
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def use_color(output: str | None) -> bool:
+    # FORCE_COLOR is for terminals that do not look like one (CI logs), not for report files.
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
 
 
 def _error(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
 
-def run_check(
-    paths: tuple[str, ...],
-    select: str | None,
-    extend_select: str | None,
-    ignore: str | None,
-    output_format: str,
-    output: str | None,
-    fix: bool,
-    unsafe_fixes: bool,
-    diff: bool,
-    exit_zero: bool,
-    statistics: bool,
-    config_file: str | None,
-    no_cache: bool,
-    jobs: int | None,
-    stdin_filename: str | None,
-    quiet: bool,
-    probe_report: tuple[str, ...] = (),
-    baseline: str | None = None,
-    write_baseline: bool = False,
-    **_: Any,
-) -> ExitStatus:
-    overrides = CliOverrides(
-        select=_codes(select),
-        extend_select=_codes(extend_select) or [],
-        ignore=_codes(ignore) or [],
-    )
-    try:
-        resolver = ConfigResolver(overrides, Path(config_file) if config_file else None)
-    except ConfigError as error:
-        _error(str(error))
-        return ExitStatus.ERROR
-    options = LintOptions(fix=fix or diff, unsafe_fixes=unsafe_fixes)
-    targets = list(paths) or ["."]
-    results: list[FileResult] = []
-    originals: dict[str, tuple[Path, bytes]] = {}
-    stdin_text = ""
-    try:
-        if targets == ["-"]:
-            stdin_result, stdin_text = _lint_stdin(resolver, stdin_filename, options)
-            results.append(stdin_result)
-        else:
-            discovered = list(discover(targets, resolver))
-            if not discovered:
-                click.echo("warning: no Python files found under the given paths", err=True)
-            caches: dict[str, Cache | None] = {}
-            jobs_list = []
-            workers = jobs or default_workers()
-            all_settings = [
-                resolver.settings_for(item.path).for_file(item.path) for item in discovered
-            ]
-            tune_gc()  # a process-wide setting: the command's own, not the library's
-            project = _project(discovered, all_settings, workers, no_cache)
-            # Findings of the mode rules also depend on the other files (the project index).
-            project_digest = _project_digest(project)
-            for item, settings in zip(discovered, all_settings, strict=True):
-                key = settings_key(settings, options, project_digest)
-                if not no_cache and key not in caches:
-                    caches[key] = Cache.open(Path.cwd(), key)
-                jobs_list.append(Job(item.path, item.display, settings, caches.get(key)))
-            with ProgressBar(len(jobs_list), enabled=not quiet) as progress:
-                results = lint_many(jobs_list, options, workers, progress, project)
-            if fix or diff:
-                originals = _originals(discovered, results)
-    except MissingPath as error:
-        _error(f"path `{error}` does not exist")
-        return ExitStatus.ERROR
-    except ConfigError as error:
-        _error(str(error))
-        return ExitStatus.ERROR
+class _Failed(Exception):
+    """A problem that ends the command with exit 2; the message is printed as `error:`."""
 
+
+def run_check(**given: Any) -> ExitStatus:
+    options = CheckOptions.from_click(given)
+    try:
+        return _check(options)
+    except _Failed as error:
+        _error(str(error))
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        # Files and the report are written whole or not at all (atomic renames), so
+        # stopping here leaves nothing half-written.
+        click.echo("bnlint: interrupted", err=True)
+        return ExitStatus.INTERRUPTED
+
+
+def _check(options: CheckOptions) -> ExitStatus:
+    resolver = _resolver(options)
+    options = _with_project_defaults(options, resolver)
+    if options.show_settings:
+        target = Path(options.targets[0]) if not options.from_stdin else Path.cwd()
+        sys.stdout.write(resolver.settings_for(target.absolute()).describe())
+        return ExitStatus.CLEAN
+    session = _session(options, resolver)
+    run, stdin_text = _lint(session, options)
+    had_error = _tell_problems(run.files)
+    if options.fix or options.diff:
+        pending, fix_errors = _apply_fixes(session, run, options, stdin_text)
+        had_error = had_error or fix_errors
+        if options.diff:
+            return _exit(
+                ExitStatus.FINDINGS if pending and not options.exit_zero else ExitStatus.CLEAN,
+                had_error,
+            )
+    findings = _reported_findings(run.files, options)
+    _write_report(_render(findings, run, options), options)
+    status = ExitStatus.FINDINGS if findings and not options.exit_zero else ExitStatus.CLEAN
+    return _exit(status, had_error)
+
+
+def _resolver(options: CheckOptions) -> ConfigResolver:
+    try:
+        config_file, table = parse_config_arguments(options.config_file)
+        overrides = CliOverrides(
+            select=split_codes(options.select),
+            extend_select=split_codes(options.extend_select) or [],
+            ignore=split_codes(options.ignore) or [],
+            table=table,
+        )
+        return ConfigResolver(overrides, config_file)
+    except ConfigError as error:
+        raise _Failed(str(error)) from None
+
+
+def _with_project_defaults(options: CheckOptions, resolver: ConfigResolver) -> CheckOptions:
+    """`fix`, `unsafe-fixes` and `output-format` from the project's configuration where the
+    command line did not say (`--no-fix` and `--fix` both say)."""
+    try:
+        project = resolver.project_settings()
+    except ConfigError as error:
+        raise _Failed(str(error)) from None
+    return replace(
+        options,
+        fix=options.fix if options.fix is not None else bool(project.fix),
+        unsafe_fixes=(
+            options.unsafe_fixes if options.unsafe_fixes is not None else bool(project.unsafe_fixes)
+        ),
+        output_format=options.output_format or project.output_format or "text",
+    )
+
+
+def _session(options: CheckOptions, resolver: ConfigResolver) -> LintSession:
+    return LintSession(
+        resolver,
+        LintOptions(fix=bool(options.fix or options.diff), unsafe_fixes=bool(options.unsafe_fixes)),
+        use_cache=not options.no_cache,
+        workers=options.jobs,
+    )
+
+
+def _lint(session: LintSession, options: CheckOptions) -> tuple[RunResult, str]:
+    """Every file's result, and the text read from standard input (if that was linted)."""
+    try:
+        if options.from_stdin:
+            data = sys.stdin.buffer.read()
+            name = options.stdin_filename or "-"
+            path = Path(options.stdin_filename) if options.stdin_filename else Path.cwd() / "-"
+            text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+            return RunResult([session.lint_data(data, name, path)]), text
+        tune_gc()  # a process-wide setting: the command's own, not the library's
+        run = session.run(options.targets, show_progress=not options.quiet)
+    except MissingPath as error:
+        raise _Failed(f"path `{error}` does not exist") from None
+    except ConfigError as error:
+        raise _Failed(str(error)) from None
+    if not run.discovered:
+        click.echo("warning: no Python files found under the given paths", err=True)
+    return run, ""
+
+
+def _tell_problems(results: Sequence[FileResult]) -> bool:
+    """Print internal errors and notices; whether the run must exit 2."""
     had_error = False
     if results and all(result.unreadable for result in results):
         # Nothing could be linted at all: a finding would pass for a result.
@@ -118,53 +212,87 @@ def run_check(
             had_error = True
         if result.notice:
             click.echo(f"warning: {result.filename}: {result.notice}", err=True)
+    return had_error
 
-    pending_diff = False
-    if targets == ["-"] and (fix or diff) and results and results[0].fixed_text is not None:
-        if diff:
-            sys.stdout.write(unified_diff(results[0].filename, stdin_text, results[0].fixed_text))
-            pending_diff = True
-        else:
-            sys.stdout.write(results[0].fixed_text)
-    elif diff:
-        for result in results:
-            if result.fixed_text is not None and result.source is not None:
-                before = originals[result.filename][1].decode(
-                    result.source.encoding, errors="replace"
-                )
-                before = before.removeprefix("\ufeff")
-                sys.stdout.write(unified_diff(result.filename, before, result.fixed_text))
-                pending_diff = True
-    elif fix:
-        for result in results:
-            if result.fixed_text is None or result.source is None:
-                continue
-            path, data = originals[result.filename]
-            try:
-                write_atomic(path, result.source.encode(result.fixed_text), digest(data))
-            except ConcurrentModification:
-                _error(f"{result.filename} changed while bnlint was fixing it; not written")
-                had_error = True
-            except OSError as error:
-                _error(f"cannot write {result.filename}: {error.strerror or error}")
-                had_error = True
 
+def _apply_fixes(
+    session: LintSession, run: RunResult, options: CheckOptions, stdin_text: str
+) -> tuple[bool, bool]:
+    """Write, print or diff the fixed texts: (whether a diff was printed, whether it failed)."""
+    fixed = [r for r in run.files if r.fixed_text is not None and r.source is not None]
+    if options.from_stdin:
+        for result in fixed:
+            assert result.fixed_text is not None
+            if options.diff:
+                sys.stdout.write(unified_diff(result.filename, stdin_text, result.fixed_text))
+            else:
+                sys.stdout.write(result.fixed_text)
+        if options.diff:
+            _would_fix(run)
+        return bool(fixed), False
+    if options.diff:
+        for result in fixed:
+            assert result.fixed_text is not None
+            before = original_text(run, result)
+            sys.stdout.write(unified_diff(result.filename, before, result.fixed_text))
+        _would_fix(run)
+        return bool(fixed), False
+    errors = session.write_fixes(run)
+    for message in errors:
+        _error(message)
+    return False, bool(errors)
+
+
+def _would_fix(run: RunResult) -> None:
+    count = run.fixes_applied
+    if count:
+        noun = "finding" if count == 1 else "findings"
+        click.echo(f"Would fix {count} {noun}.", err=True)
+
+
+def _reported_findings(results: Sequence[FileResult], options: CheckOptions) -> list[Finding]:
     findings = [finding for result in results for finding in result.findings]
-    if probe_report:
+    if options.probe_report:
         from bnlint.confirm import mark_confirmed
 
-        findings = mark_confirmed(findings, probe_report)
-    if baseline and not diff:
-        try:
-            findings = _apply_baseline(Path(baseline), write_baseline, findings, results, quiet)
-        except BaselineError as error:
-            _error(str(error))
-            return ExitStatus.ERROR
-    if diff:
-        return _exit(
-            ExitStatus.FINDINGS if pending_diff and not exit_zero else ExitStatus.CLEAN, had_error
-        )
+        findings = mark_confirmed(findings, options.probe_report)
+    if options.baseline:
+        from bnlint.baseline import BaselineError
 
+        try:
+            findings = _apply_baseline(
+                Path(options.baseline), options.write_baseline, findings, results, options.quiet
+            )
+        except BaselineError as error:
+            raise _Failed(str(error)) from None
+    return findings
+
+
+def _apply_baseline(
+    path: Path,
+    write: bool,
+    findings: list[Finding],
+    results: Sequence[FileResult],
+    quiet: bool,
+) -> list[Finding]:
+    sources = {r.filename: r.source for r in results if r.source is not None}
+    cells = {(r.filename, n): text for r in results for n, text in r.cell_sources.items()}
+
+    def source_of(finding: Finding) -> SourceText | None:
+        if finding.cell is not None:
+            return cells.get((finding.filename, finding.cell))
+        return sources.get(finding.filename)
+
+    from bnlint.baseline import use_baseline
+
+    outcome = use_baseline(path, findings, source_of, write=write)
+    if not quiet:
+        click.echo(f"bnlint: {outcome.note}", err=True)
+    return outcome.findings
+
+
+def _render(findings: list[Finding], run: RunResult, options: CheckOptions) -> str:
+    results = run.files
     report = RunReport(
         findings=findings,
         sources={r.filename: r.source for r in results if r.source is not None and r.findings},
@@ -175,91 +303,45 @@ def run_check(
             for number, text in r.cell_sources.items()
         },
         files_checked=len(results),
-        fixes_applied=0 if targets == ["-"] else sum(r.fixes_applied for r in results),
-        color=output_format == "text" and _use_color(output),
+        fixes_applied=0 if options.from_stdin else run.fixes_applied,
+        color=options.output_format == "text" and use_color(options.output),
         rules={code: (info.name, info.summary, info.severity) for code, info in RULES.items()},
         version=__version__,
-        quiet=quiet,
+        quiet=options.quiet,
+        root=str(repository_root(Path.cwd())),
+        cwd=str(Path.cwd()),
     )
-    text = statistics_table(findings) if statistics else render(output_format, report)
-    target_stream = sys.stderr if targets == ["-"] and fix else sys.stdout
-    if output:
+    output_format = options.output_format or "text"
+    if options.statistics:
+        from bnlint.report.statistics import render as statistics
+
+        return statistics(findings, output_format)
+    return render(output_format, report)
+
+
+def _write_report(text: str, options: CheckOptions) -> None:
+    if options.output is None:
+        # With `-` and --fix, standard output carries the fixed text.
+        stream = sys.stderr if options.from_stdin and options.fix else sys.stdout
+        stream.write(text)
+        return
+    target = Path(options.output)
+    try:
+        # Whole or not at all: a reader (or Ctrl-C) never sees half a report.
+        descriptor, temporary = tempfile.mkstemp(
+            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}."
+        )
         try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            _error(f"cannot write {output}: {error.strerror or error}")
-            return ExitStatus.ERROR
-    else:
-        target_stream.write(text)
-    status = ExitStatus.FINDINGS if findings and not exit_zero else ExitStatus.CLEAN
-    return _exit(status, had_error)
-
-
-# Rules whose analyses read the cross-file project index (classes, function summaries).
-_PROJECT_RULES = frozenset({"BN101", "BN102", "BN103", "BN104", "BN202"})
-# The cache folder of per-file project-index summaries (beside the settings-keyed ones).
-_INDEX_CACHE = "project-index"
-
-
-def _project(
-    discovered: list[Discovered], settings: list[Any], workers: int, no_cache: bool
-) -> object:
-    if len(discovered) < 2 or not any(s.enabled & _PROJECT_RULES for s in settings):
-        return None
-    summaries = None if no_cache else Cache.open(Path.cwd(), _INDEX_CACHE)
-    return build_project(
-        [(item.path, item.display) for item in discovered],
-        workers,
-        summaries.folder if summaries is not None else None,
-    )
-
-
-def _project_digest(project: object) -> str:
-    digest = getattr(project, "digest", None)
-    return digest() if callable(digest) else ""
-
-
-def _apply_baseline(
-    path: Path, write: bool, findings: list[Finding], results: list[FileResult], quiet: bool
-) -> list[Finding]:
-    sources = {r.filename: r.source for r in results if r.source is not None}
-    cells = {(r.filename, n): text for r in results for n, text in r.cell_sources.items()}
-
-    def source_of(finding: Finding) -> SourceText | None:
-        if finding.cell is not None:
-            return cells.get((finding.filename, finding.cell))
-        return sources.get(finding.filename)
-
-    outcome = use_baseline(path, findings, source_of, write=write)
-    if not quiet:
-        click.echo(f"bnlint: {outcome.note}", err=True)
-    return outcome.findings
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise _Failed(f"cannot write {options.output}: {error.strerror or error}") from None
 
 
 def _exit(status: ExitStatus, had_error: bool) -> ExitStatus:
     return ExitStatus.ERROR if had_error else status
-
-
-def _lint_stdin(
-    resolver: ConfigResolver, stdin_filename: str | None, options: LintOptions
-) -> tuple[FileResult, str]:
-    data = sys.stdin.buffer.read()
-    original = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    name = stdin_filename or "-"
-    path = Path(stdin_filename) if stdin_filename else Path.cwd() / "-"
-    settings = resolver.settings_for(path.absolute()).for_file(path.absolute())
-    return lint_bytes(data, name, settings, options), original
-
-
-def _originals(
-    discovered: list[Discovered], results: list[FileResult]
-) -> dict[str, tuple[Path, bytes]]:
-    by_name = {item.display: item.path for item in discovered}
-    originals: dict[str, tuple[Path, bytes]] = {}
-    for result in results:
-        if result.fixed_text is not None:
-            path = by_name[result.filename]
-            # The bytes the fixes were computed from: a file changed since is not overwritten.
-            data = result.original if result.original is not None else path.read_bytes()
-            originals[result.filename] = (path, data)
-    return originals

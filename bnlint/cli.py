@@ -1,18 +1,15 @@
-"""The command line: parse options, call the runner, pick the exit code."""
+"""The command line: parse options and hand them to the command that does the work."""
 
 from __future__ import annotations
 
-import enum
 import importlib
-import os
 import sys
-from collections import Counter
 from typing import Any, ClassVar
 
 import click
 
 from bnlint import __version__
-
+from bnlint.engine.status import ExitStatus
 
 # The names of bnlint.report's formats, kept here so `--help` does not import the reporters.
 OUTPUT_FORMATS = (
@@ -30,12 +27,6 @@ OUTPUT_FORMATS = (
     "rdjson",
     "azure",
 )
-
-
-class ExitStatus(enum.IntEnum):
-    CLEAN = 0
-    FINDINGS = 1
-    ERROR = 2
 
 
 class _DefaultCheckGroup(click.Group):
@@ -69,18 +60,9 @@ class _DefaultCheckGroup(click.Group):
 
 
 def _codes(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [item.strip() for item in value.split(",") if item.strip()]
+    from bnlint.check_command import split_codes
 
-
-def _use_color(output: str | None) -> bool:
-    # FORCE_COLOR is for terminals that do not look like one (CI logs), not for report files.
-    if output is not None or os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return output is None and sys.stdout.isatty()
+    return split_codes(value)
 
 
 @click.group(cls=_DefaultCheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,18 +81,32 @@ def main() -> None:
     "--format",
     "output_format",
     type=click.Choice(OUTPUT_FORMATS),
-    default="text",
-    show_default=True,
-    help="How findings are printed (`--format` is the same option).",
+    default=None,
+    help="How findings are printed (default: `output-format` in the configuration, else"
+    " text); `--format` is the same option.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-@click.option("--fix", is_flag=True, help="Apply safe fixes.")
-@click.option("--unsafe-fixes", is_flag=True, help="Also apply (and offer) unsafe fixes.")
+@click.option(
+    "--fix/--no-fix", default=None, help="Apply safe fixes (default: `fix` in the configuration)."
+)
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also apply (and offer) unsafe fixes (default: `unsafe-fixes` in the configuration).",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a diff instead of writing them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."
+    "--config",
+    "config_file",
+    multiple=True,
+    metavar="FILE | KEY=VALUE",
+    help="Use this configuration file, or override one setting with a TOML `key = value`"
+    " (repeatable), e.g. --config 'select = [\"BN1\"]'.",
+)
+@click.option(
+    "--show-settings", is_flag=True, help="Print the settings the first PATH is linted with."
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: cores).")
@@ -179,16 +175,3 @@ def rule(code: str | None, every: bool, output_format: str) -> None:
         click.echo(json.dumps(rule_json(found.code), indent=2))
     else:
         click.echo(rule_document(found.code), nl=False)
-
-
-def statistics_table(findings: list[Any]) -> str:
-    # `[*]` only where plain `--fix` applies, as in the concise format.
-    counts = Counter(
-        (f.code, f.name, f.fix is not None and f.fix.applicability.value == "safe")
-        for f in findings
-    )
-    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
-    return "".join(
-        f"{count:>5}\t{code}\t{'[*] ' if fixable else ''}{name}\n"
-        for (code, name, fixable), count in rows
-    )

@@ -97,11 +97,27 @@ def _resolve(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discovered]:
+def _force_excluded(path: Path, resolver: ConfigResolver) -> bool:
+    """Whether `exclude` settings or the default folders rule out a path named directly."""
+    settings = resolver.settings_for(path)
+    if settings.is_excluded(path):
+        return True
+    try:
+        # Folders below the project root only: a checkout may itself live under `build/`.
+        inside = _resolve(path).relative_to(settings.root.resolve()).parent.parts
+    except ValueError:
+        return False
+    return any(part in DEFAULT_EXCLUDED_DIRS or part.endswith(".egg-info") for part in inside)
+
+
+def discover(
+    arguments: list[str], resolver: ConfigResolver, *, force_exclude: bool = False
+) -> Iterator[Discovered]:
     """Yield the files to lint, each once, in a deterministic order.
 
-    Files named directly are always linted; files found by walking a directory are
-    skipped when .gitignore, the default folders or `exclude` settings rule them out.
+    Files named directly are linted unless `force_exclude` (what pre-commit needs: it names
+    every staged file); files found by walking a directory are skipped when .gitignore, the
+    default folders or `exclude` settings rule them out.
     """
     seen: set[Path] = set()
     gitignores = _GitIgnores()
@@ -109,6 +125,8 @@ def discover(arguments: list[str], resolver: ConfigResolver) -> Iterator[Discove
         root = Path(argument)
         if not root.exists():
             raise MissingPath(argument)
+        if force_exclude and _force_excluded(root, resolver):
+            continue
         if not root.is_dir():
             key = _resolve(root)
             if key not in seen:

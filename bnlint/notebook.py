@@ -1,4 +1,7 @@
-"""Jupyter notebooks: code cells linted as one program, findings mapped back to cells.
+"""Jupyter notebooks: cells in, one program out; positions in the program back to cells.
+
+A pure adapter: it never lints. The engine lints the program and hands the findings
+back here to be placed in their cells.
 
 A notebook is run top to bottom as one namespace, so its code cells are joined, in cell
 order, into one text that the ordinary linter reads: a model built in cell 3 and
@@ -19,14 +22,10 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bnlint.diagnostics import Edit, Finding, Fix, Position, Span
+from bnlint.diagnostics import Edit, Finding, Fix, Position, RelatedLocation, Span
 from bnlint.source import SourceText
-
-if TYPE_CHECKING:
-    from bnlint.config import FileSettings
-    from bnlint.runner import FileResult, LintOptions
 
 NOTEBOOK_SUFFIX = ".ipynb"
 # A comment no notebook writes by accident; a fix that moves or copies it is refused.
@@ -445,52 +444,13 @@ def _render_source(
     return f"[{head}{separator.join(items)}{tail}]"
 
 
-# --- linting ------------------------------------------------------------------------------
+# --- positions: the joined program's rows back to cells ---------------------------------
 
 
-def lint_notebook(
-    data: bytes,
-    filename: str,
-    settings: FileSettings,
-    options: LintOptions,
-    project: object = None,
-) -> FileResult:
-    """Lint a notebook's code cells as one program; findings carry their cell number."""
-    from bnlint.runner import SYNTAX_ERROR, FileResult, LintOptions, _syntax_finding, lint_source
-
-    try:
-        notebook = Notebook.parse(data)
-    except NotebookError as error:
-        result = FileResult(filename, source=_json_text(data))
-        if SYNTAX_ERROR in settings.enabled:
-            result.findings = [_syntax_finding(filename, str(error), error.position)]
-        return result
-    program = SourceText(notebook.program())
-    inner = lint_source(program, filename, settings, options, project)
-    final = inner.source or program
-    rows = notebook.cell_rows(final.text)
-    texts = notebook.split(final.text) if inner.fixed_text is not None else None
-    notice = inner.notice
-    if inner.fixed_text is not None and (rows is None or texts is None):
-        # A fix moved a cell boundary: report without fixing rather than guess the cells.
-        inner = lint_source(program, filename, settings, LintOptions(), project)
-        final, texts = program, None
-        rows = notebook.cell_rows(program.text)
-        notice = "fixes not applied: they would cross notebook cells"
-    assert rows is not None  # the unfixed program always has its own markers
-    result = FileResult(
-        filename,
-        findings=[_in_cell(finding, rows, final) for finding in inner.findings],
-        source=SourceText(notebook.text, bom=notebook.bom),
-        notice=notice,
-    )
-    result.cell_sources = _cell_sources(notebook, final, rows)
-    if texts is not None:
-        fixed = notebook.with_sources(texts)
-        if fixed != notebook.text:
-            result.fixed_text = fixed
-            result.fixes_applied = inner.fixes_applied
-    return result
+def parse_program(data: bytes) -> tuple[Notebook, SourceText]:
+    """The notebook and its joined program (raises NotebookError)."""
+    notebook = Notebook.parse(data)
+    return notebook, SourceText(notebook.program())
 
 
 def notebook_cell_sources(data: bytes) -> dict[int, SourceText]:
@@ -505,17 +465,18 @@ def notebook_cell_sources(data: bytes) -> dict[int, SourceText]:
         return {}
     program = SourceText(notebook.program())
     rows = notebook.cell_rows(program.text)
-    return _cell_sources(notebook, program, rows) if rows else {}
+    return cell_sources(notebook, program, rows) if rows else {}
 
 
-def _json_text(data: bytes) -> SourceText | None:
+def json_text(data: bytes) -> SourceText | None:
+    """The notebook file as text, for code frames of a notebook that does not parse."""
     try:
         return SourceText(data.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         return None
 
 
-def _cell_sources(
+def cell_sources(
     notebook: Notebook, program: SourceText, rows: list[tuple[CodeCell, int]]
 ) -> dict[int, SourceText]:
     texts = notebook.split(program.text) or []
@@ -531,6 +492,13 @@ def _locate(position: Position, rows: list[tuple[CodeCell, int]]) -> tuple[int, 
         chosen = (cell, first)
     cell, first = chosen
     return cell.number, Position(position.row - first + 1, position.column)
+
+
+def in_cells(
+    findings: Sequence[Finding], rows: list[tuple[CodeCell, int]], program: SourceText
+) -> list[Finding]:
+    """Findings on the joined program, moved to their cells (rows count within the cell)."""
+    return [_in_cell(finding, rows, program) for finding in findings]
 
 
 def _in_cell(finding: Finding, rows: list[tuple[CodeCell, int]], program: SourceText) -> Finding:
@@ -549,7 +517,14 @@ def _in_cell(finding: Finding, rows: list[tuple[CodeCell, int]], program: Source
     fix = finding.fix
     if fix is not None:
         fix = Fix(fix.applicability, fix.message, tuple(_edit_in_cell(e, rows) for e in fix.edits))
-    return replace(finding, span=Span(start, end), cell=cell, fix=fix)
+    related = tuple(_step_in_cell(step, rows) for step in finding.related)
+    return replace(finding, span=Span(start, end), cell=cell, fix=fix, related=related)
+
+
+def _step_in_cell(step: RelatedLocation, rows: list[tuple[CodeCell, int]]) -> RelatedLocation:
+    cell, start = _locate(step.span.start, rows)
+    end_cell, end = _locate(step.span.end, rows)
+    return replace(step, span=Span(start, end if end_cell == cell else start), cell=cell)
 
 
 def _edit_in_cell(edit: Edit, rows: list[tuple[CodeCell, int]]) -> Edit:

@@ -104,6 +104,8 @@ class Rule:
     fix_safety: ClassVar[str] = ""
     # Reported only by the runtime probe (BN5xx), never by the static linter.
     runtime_only: ClassVar[bool] = False
+    # Reads the project index (other files' classes and call sites).
+    needs_project: ClassVar[bool] = False
     added_in: ClassVar[str] = "0.1.0"
     # Per-rule options: name -> default value (the type of the default is the option's type).
     options: ClassVar[dict[str, Any]] = {}

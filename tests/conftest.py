@@ -81,4 +81,4 @@ def libcst_parser_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(text: str) -> None:
         raise AssertionError("a deep file reached libcst's parser")
 
-    monkeypatch.setattr("bnlint.linter.cst.parse_module", refuse)
+    monkeypatch.setattr("bnlint.engine.linter.cst.parse_module", refuse)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import bnlint.check_command
+import bnlint.engine.session
 import bnlint.fixes
 
 from .cli_helpers import run_bnlint
@@ -175,7 +176,7 @@ def test_file_edited_between_lint_and_write_is_not_overwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scripts = _folder(tmp_path, count=2)
-    real_lint_many = bnlint.check_command.lint_many
+    real_lint_many = bnlint.engine.session.lint_many
     edited = SOURCE + "\n# saved from the editor while bnlint ran\n"
 
     def lint_then_someone_edits(*args: Any, **kwargs: Any) -> Any:
@@ -183,7 +184,7 @@ def test_file_edited_between_lint_and_write_is_not_overwritten(
         scripts[0].write_text(edited, encoding="utf-8")
         return results
 
-    monkeypatch.setattr(bnlint.check_command, "lint_many", lint_then_someone_edits)
+    monkeypatch.setattr(bnlint.engine.session, "lint_many", lint_then_someone_edits)
     result = run_bnlint(FIX, tmp_path)
     assert result.exit_code == 2
     assert "blocks_0.py changed while bnlint was fixing it; not written" in result.stderr
@@ -195,14 +196,14 @@ def test_diff_shows_the_text_that_was_linted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (script,) = _folder(tmp_path)
-    real_lint_many = bnlint.check_command.lint_many
+    real_lint_many = bnlint.engine.session.lint_many
 
     def lint_then_truncate(*args: Any, **kwargs: Any) -> Any:
         results = real_lint_many(*args, **kwargs)
         script.write_text("", encoding="utf-8")
         return results
 
-    monkeypatch.setattr(bnlint.check_command, "lint_many", lint_then_truncate)
+    monkeypatch.setattr(bnlint.engine.session, "lint_many", lint_then_truncate)
     result = run_bnlint(["check", "--diff", "--no-cache", "--jobs", "1"], tmp_path)
     assert result.exit_code == 1
     removed = [

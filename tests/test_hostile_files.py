@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-import bnlint.check_command
+import bnlint.engine.session
 from bnlint.config import FileSettings
 from bnlint.registry import all_rules
 from bnlint.runner import MAX_FILE_CHARS, LintOptions, lint_bytes, lint_path
@@ -464,14 +464,14 @@ def test_file_that_vanishes_after_discovery_is_a_notice(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (project / "gone.py").write_text(NEIGHBOUR, encoding="utf-8")
-    real = bnlint.check_command.discover
+    real = bnlint.engine.session.discover
 
     def discover_then_delete(*args: Any, **kwargs: Any) -> Iterator[Any]:
         found = list(real(*args, **kwargs))
         (project / "gone.py").unlink()
         return iter(found)
 
-    monkeypatch.setattr(bnlint.check_command, "discover", discover_then_delete)
+    monkeypatch.setattr(bnlint.engine.session, "discover", discover_then_delete)
     code, findings, stderr = _json_run(project, ".")
     assert code == 1
     assert _by_file(findings) == {"neighbour.py": ["BN401"]}

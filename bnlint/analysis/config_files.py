@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,25 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 _MAX_BYTES = 256_000
+# The files read since each open `recording()` began, innermost last.
+_RECORDINGS: list[set[Path]] = []
+
+
+@contextmanager
+def recording() -> Iterator[set[Path]]:
+    """Collect every config file `load` is asked for (found or not) while the block runs.
+
+    The engine folds these files into a cache entry's validity: a script's findings
+    change when the YAML next to it does.
+    """
+    read: set[Path] = set()
+    _RECORDINGS.append(read)
+    try:
+        yield read
+    finally:
+        _RECORDINGS.remove(read)
+
+
 _YAML_KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w.-]*)\s*:(?:\s+(?P<value>.*))?$")
 _YAML_INT = re.compile(r"^[-+]?\d+$")
 
@@ -31,6 +52,11 @@ def load(path: Path, kind: str) -> dict[str, Any] | None:
     """
     try:
         resolved = path.resolve()
+    except (OSError, RuntimeError):
+        return None
+    for read in _RECORDINGS:
+        read.add(resolved)
+    try:
         stat = resolved.stat()
     except OSError:
         return None

@@ -81,6 +81,7 @@ class MissingEval(Rule):
     """A model that may be in training mode is run for evaluation or inference."""
 
     code = "BN101"
+    needs_project = True
     name = "missing-eval"
     severity = Severity.ERROR
     fixable = FixAvailability.SOMETIMES
@@ -171,6 +172,7 @@ class TrainNotRestored(Rule):
     """A training step is reachable while the model is in eval mode."""
 
     code = "BN102"
+    needs_project = True
     name = "train-not-restored"
     severity = Severity.ERROR
     triggers = (b".eval(", b".train(False", b"train(mode=False")
@@ -278,6 +280,7 @@ class ExportInTrainMode(Rule):
     """An export, trace or fusion of a model that may be in training mode."""
 
     code = "BN103"
+    needs_project = True
     name = "export-in-train-mode"
     severity = Severity.ERROR
     triggers = (
@@ -402,6 +405,7 @@ class FrozenBnStillUpdating(Rule):
     """Frozen parameters of a part with BatchNorm whose running statistics `train()` updates."""
 
     code = "BN104"
+    needs_project = True
     name = "frozen-bn-still-updating"
     severity = Severity.WARNING
     triggers = (b"requires_grad",)

@@ -1,6 +1,6 @@
 """Linting one decoded text: parse, one shared walk for every rule, findings with positions.
 
-Kept apart from the runner so that a run whose files are all cached never imports libcst.
+Kept apart from `engine.files` so that a run whose files are all cached never imports libcst.
 """
 
 from __future__ import annotations
@@ -9,28 +9,25 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import cast
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint.analysis.ast_nodes import depth as ast_depth
 from bnlint.analysis.context import FileContext
 from bnlint.analysis.walk import visit as visit_tree
 from bnlint.config import FileSettings
-from bnlint.diagnostics import (
-    Edit,
-    Finding,
-    Fix,
-    Position,
-    RelatedLocation,
-    Span,
-    position_from_cst,
-)
-from bnlint.registry import InsertBefore, Report, Rule, all_rules
-from bnlint.runner import SYNTAX_ERROR, _syntax_finding
+from bnlint.diagnostics import Finding, Position
+from bnlint.engine.findings import to_finding
+from bnlint.engine.syntax import SYNTAX_ERROR, syntax_finding
+from bnlint.registry import Rule, all_rules
 from bnlint.source import SourceText
+
+if TYPE_CHECKING:
+    from bnlint.analysis.project import ProjectIndex
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -142,7 +139,9 @@ def _trigger_pattern(rules: Iterable[type[Rule]]) -> re.Pattern[bytes] | None:
 class Linter:
     """Lints one decoded text with a fixed set of rules."""
 
-    def __init__(self, filename: str, settings: FileSettings, project: object = None) -> None:
+    def __init__(
+        self, filename: str, settings: FileSettings, project: ProjectIndex | None = None
+    ) -> None:
         self.filename = filename
         self.settings = settings
         self.project = project
@@ -193,8 +192,14 @@ class Linter:
             if not ctx.reports:
                 return [], None
             positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            findings = [
+                to_finding(report, self.filename, positions, module, source)
+                for report in ctx.reports
+            ]
+            # An `unfixable` code is reported without its fix: never applied, never `[*]`.
             return [
-                self._finding(report, positions, module, source) for report in ctx.reports
+                f if f.fix is None or f.code in self.settings.fixable else replace(f, fix=None)
+                for f in findings
             ], None
         except RecursionError:
             # Deep enough for a rule's or libcst's recursion: half a walk's findings
@@ -216,13 +221,13 @@ class Linter:
         if SYNTAX_ERROR not in self.settings.enabled:
             return [], None
         position = Position(max(error.raw_line, 1), error.raw_column + 1)
-        return [_syntax_finding(self.filename, error.message, position)], None
+        return [syntax_finding(self.filename, error.message, position)], None
 
     def _null_byte(self, source: SourceText) -> list[Finding]:
         if SYNTAX_ERROR not in self.settings.enabled:
             return []
         position = source.position(max(source.text.find("\0"), 0))
-        return [_syntax_finding(self.filename, "source code cannot contain null bytes", position)]
+        return [syntax_finding(self.filename, "source code cannot contain null bytes", position)]
 
     def _cpython_syntax_error(self, source: SourceText, error: SyntaxError) -> list[Finding]:
         """BN001 at CPython's message and position: the ones `python file.py` shows."""
@@ -232,58 +237,4 @@ class Linter:
         row = min(max(error.lineno or 1, 1), max(source.line_count, 1))
         width = len(source.line(row)) + 1
         column = min(max(error.offset or 1, 1), width)
-        return [_syntax_finding(self.filename, error.msg, Position(row, column))]
-
-    def _finding(
-        self,
-        report: Report,
-        positions: object,
-        module: cst.Module,
-        source: SourceText,
-    ) -> Finding:
-        code_range = _range(positions, report.node)
-        fix = None
-        if report.fix is not None:
-            edits = []
-            for change in report.fix.changes:
-                change_range = _range(positions, change.node)
-                start = position_from_cst(change_range.start.line, change_range.start.column)
-                if isinstance(change, InsertBefore):
-                    indent = source.line(start.row)[: start.column - 1]
-                    content = f"{change.code}{module.default_newline}{indent}"
-                    edits.append(Edit(content, Span(start, start)))
-                else:
-                    end = position_from_cst(change_range.end.line, change_range.end.column)
-                    edits.append(Edit(change.code, Span(start, end)))
-            fix = Fix(report.fix.applicability, report.fix.message, tuple(edits))
-        return Finding(
-            code=report.rule.code,
-            name=report.rule.name,
-            severity=report.severity,
-            message=report.message,
-            hint=report.hint,
-            filename=self.filename,
-            span=Span(
-                position_from_cst(code_range.start.line, code_range.start.column),
-                position_from_cst(code_range.end.line, code_range.end.column),
-            ),
-            fix=fix,
-            related=self._related(report, positions),
-        )
-
-    def _related(self, report: Report, positions: object) -> tuple[RelatedLocation, ...]:
-        steps = []
-        for node, message in report.related:
-            try:
-                step_range = _range(positions, node)
-            except KeyError:  # a node of another tree: it has no position in this file
-                continue
-            start = position_from_cst(step_range.start.line, step_range.start.column)
-            end = position_from_cst(step_range.end.line, step_range.end.column)
-            steps.append(RelatedLocation(self.filename, Span(start, end), message))
-        return tuple(steps)
-
-
-def _range(positions: object, node: cst.CSTNode) -> CodeRange:
-    # What MetadataWrapper.resolve(PositionProvider) returns.
-    return cast("Mapping[cst.CSTNode, CodeRange]", positions)[node]
+        return [syntax_finding(self.filename, error.msg, Position(row, column))]

@@ -1,0 +1,198 @@
+"""`LintSession`: one run of the linter, the same for every front end.
+
+The command line, `bnlint.api` and the language server all lint through a session:
+configuration, discovery, the cross-file project index, the cache, worker processes and
+the fix loop are decided here once, so a finding one front end reports, the others do too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bnlint.cache import Cache, cache_directory, settings_key
+from bnlint.catalog import RULES
+from bnlint.config import ConfigResolver, FileSettings
+from bnlint.discovery import Discovered, discover
+from bnlint.engine.files import lint_bytes
+from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
+from bnlint.engine.workers import Job, build_project, default_workers, lint_many
+from bnlint.fixes import ConcurrentModification, digest, write_atomic
+from bnlint.progress import ProgressBar
+
+if TYPE_CHECKING:
+    from bnlint.analysis.project import ProjectIndex
+
+# The cache folder of per-file project-index summaries (beside the settings-keyed ones).
+_INDEX_CACHE = "project-index"
+# Rules whose analyses read the cross-file project index, from each rule's own metadata.
+PROJECT_RULES = frozenset(code for code, info in RULES.items() if info.needs_project)
+
+
+@dataclass
+class RunResult:
+    """What a session's run over paths found: one result per file, in discovery order."""
+
+    files: list[FileResult] = field(default_factory=list)
+    discovered: list[Discovered] = field(default_factory=list)
+
+    @property
+    def fixes_applied(self) -> int:
+        return sum(result.fixes_applied for result in self.files)
+
+
+class LintSession:
+    """Lints paths, standard input or an editor's buffer with one configuration.
+
+    >>> session = LintSession(ConfigResolver(CliOverrides()))
+    >>> [f.code for f in session.run(["src"]).files[0].findings]
+    ['BN101']
+    """
+
+    def __init__(
+        self,
+        resolver: ConfigResolver,
+        options: LintOptions = DEFAULT_OPTIONS,
+        *,
+        use_cache: bool = True,
+        cache_dir: Path | None = None,
+        workers: int | None = None,
+        force_exclude: bool = False,
+    ) -> None:
+        self.resolver = resolver
+        self.options = options
+        self.use_cache = use_cache
+        self.cache_dir = cache_dir
+        self.workers = workers or default_workers()
+        self.force_exclude = force_exclude
+        # Editor buffers: the index of the project around a file, without that file.
+        self._projects: dict[tuple[Path, str], ProjectIndex | None] = {}
+
+    # --- configuration and discovery -------------------------------------------------
+
+    def settings_for(self, path: Path) -> FileSettings:
+        return self.resolver.settings_for(path).for_file(path)
+
+    def discover(self, targets: Sequence[str]) -> list[Discovered]:
+        """The files to lint under `targets` (raises MissingPath, ConfigError)."""
+        return list(discover(list(targets), self.resolver, force_exclude=self.force_exclude))
+
+    def cache_folder(self, path: Path) -> Path:
+        """The cache folder for files configured like `path`: at their project's root."""
+        return cache_directory(self.resolver.settings_for(path).root, self.cache_dir)
+
+    def _cache(self, path: Path, key: str) -> Cache | None:
+        return Cache.open(self.cache_folder(path), key) if self.use_cache else None
+
+    # --- the project index -----------------------------------------------------------
+
+    def project(
+        self, discovered: Sequence[Discovered], settings: Sequence[FileSettings]
+    ) -> ProjectIndex | None:
+        """The cross-file index, when two files or more are linted and a rule reads it."""
+        if len(discovered) < 2 or not any(s.enabled & PROJECT_RULES for s in settings):
+            return None
+        return self._index(discovered)
+
+    def _index(self, items: Sequence[Discovered]) -> ProjectIndex:
+        summaries = self._cache(items[0].path, _INDEX_CACHE)
+        return build_project(
+            [(item.path, item.display) for item in items],
+            self.workers,
+            summaries.folder if summaries is not None else None,
+        )
+
+    def _editor_project(self, path: Path) -> tuple[ProjectIndex | None, str]:
+        """The index of the project around `path` (every file but `path` itself, whose
+        text is the buffer's), and the name `path` has in it."""
+        settings = self.resolver.settings_for(path)
+        root = settings.root if settings.path is not None else path.parent
+        resolved = path.resolve()
+        discovered = self.discover([str(root)])
+        display = next(
+            (item.display for item in discovered if item.path.resolve() == resolved), str(path)
+        )
+        key = (root, display)
+        if key not in self._projects:
+            others = [item for item in discovered if item.display != display]
+            self._projects[key] = self._index(others) if others else None
+        return self._projects[key], display
+
+    def forget_project(self) -> None:
+        """Drop the editor's project indexes, after files changed on disk."""
+        self._projects.clear()
+
+    # --- linting -----------------------------------------------------------------------
+
+    def run(self, targets: Sequence[str], *, show_progress: bool = False) -> RunResult:
+        """Lint every file under `targets` (raises MissingPath, ConfigError)."""
+        discovered = self.discover(targets)
+        settings = [self.settings_for(item.path) for item in discovered]
+        project = self.project(discovered, settings)
+        # Findings of the project rules also depend on the other files.
+        project_digest = project.digest() if project is not None else ""
+        caches: dict[tuple[Path, str], Cache | None] = {}
+        jobs = []
+        for item, file_settings in zip(discovered, settings, strict=True):
+            key = settings_key(file_settings, self.options, project_digest)
+            cache = None
+            if self.use_cache and not self.options.fix:
+                folder = self.cache_folder(item.path)
+                if (folder, key) not in caches:
+                    caches[folder, key] = Cache.open(folder, key)
+                cache = caches[folder, key]
+            jobs.append(Job(item.path, item.display, file_settings, cache))
+        with ProgressBar(len(jobs), enabled=show_progress) as progress:
+            files = lint_many(jobs, self.options, self.workers, progress, project)
+        return RunResult(files, discovered)
+
+    def lint_data(self, data: bytes, filename: str, path: Path) -> FileResult:
+        """Lint content that is not read from disk (standard input), configured as `path`."""
+        return lint_bytes(data, filename, self.settings_for(path.absolute()), self.options)
+
+    def lint_buffer(self, text: str, path: Path, *, fix: bool = False) -> FileResult:
+        """Lint an editor's unsaved text of `path` against the rest of its project on disk."""
+        absolute = path.absolute()
+        settings = self.settings_for(absolute)
+        project, display = (
+            self._editor_project(absolute)
+            if settings.enabled & PROJECT_RULES and absolute.parent.is_dir()
+            else (None, str(path))
+        )
+        options = LintOptions(fix=fix, unsafe_fixes=self.options.unsafe_fixes)
+        return lint_bytes(text.encode("utf-8"), display, settings, options, project)
+
+    # --- writing fixes -------------------------------------------------------------------
+
+    def write_fixes(self, run: RunResult) -> list[str]:
+        """Write every fixed file over the bytes it was linted from; the errors, if any.
+
+        A file that changed on disk since it was read is left alone.
+        """
+        by_name = {item.display: item.path for item in run.discovered}
+        errors = []
+        for result in run.files:
+            if result.fixed_text is None or result.source is None:
+                continue
+            path = by_name[result.filename]
+            try:
+                original = result.original if result.original is not None else path.read_bytes()
+                write_atomic(path, result.source.encode(result.fixed_text), digest(original))
+            except ConcurrentModification:
+                errors.append(f"{result.filename} changed while bnlint was fixing it; not written")
+            except OSError as error:
+                errors.append(f"cannot write {result.filename}: {error.strerror or error}")
+        return errors
+
+
+def original_text(run: RunResult, result: FileResult) -> str:
+    """The text a fixed file had before its fixes, for a diff."""
+    by_name = {item.display: item.path for item in run.discovered}
+    data = result.original if result.original is not None else by_name[result.filename].read_bytes()
+    encoding = result.source.encoding if result.source is not None else "utf-8"
+    return data.decode(encoding, errors="replace").removeprefix("\ufeff")
+
+
+__all__ = ["PROJECT_RULES", "LintSession", "RunResult", "original_text"]

@@ -1,0 +1,136 @@
+"""Many files at once: worker processes for linting and for the project index."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bnlint.cache import Cache
+from bnlint.config import FileSettings
+from bnlint.engine.files import lint_path
+from bnlint.engine.results import FileResult, LintOptions
+
+if TYPE_CHECKING:
+    from bnlint.analysis.project import ProjectIndex
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    filename: str
+    settings: FileSettings
+    cache: Cache | None = None
+
+
+# The run's project index in a worker process (set once by the pool's initializer).
+_WORKER_PROJECT: ProjectIndex | None = None
+
+
+def _start_worker(project: ProjectIndex | None = None) -> None:
+    global _WORKER_PROJECT
+    _WORKER_PROJECT = project
+    # Ctrl-C is the command's to handle: a worker would print its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_gc()
+
+
+def tune_gc() -> None:
+    """Fewer cyclic collections while parsing: a libcst tree is hundreds of thousands of
+    objects, and the default thresholds rescan them all many times per file (about a
+    tenth of the run); the trees themselves are freed by reference counting."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+@contextmanager
+def _pool(workers: int, project: ProjectIndex | None = None) -> Iterator[Executor]:
+    """A process pool that, on Ctrl-C, drops the files not yet started instead of waiting."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(project,))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _run_job(job: Job, options: LintOptions, project: ProjectIndex | None = None) -> FileResult:
+    project = project if project is not None else _WORKER_PROJECT
+    result = lint_path(job.path, job.filename, job.settings, options, project, cache=job.cache)
+    if not result.findings and result.fixed_text is None:
+        # The text goes back to the command only for a code frame or a fix: a whole
+        # corpus of it would be copied between processes and held to the end of the run.
+        result.source = None
+    return result
+
+
+def _index_paths(paths: Sequence[tuple[Path, str]], summaries: Path | None = None) -> ProjectIndex:
+    from bnlint.analysis.project import build_index
+
+    return build_index(paths, summaries)
+
+
+def build_project(
+    paths: Sequence[tuple[Path, str]], workers: int, summaries: Path | None = None
+) -> ProjectIndex:
+    """The project index over every (path, display name) of the run, built with `ast`.
+
+    `summaries` is a cache folder of per-file summaries: unchanged files are not parsed.
+    """
+    from bnlint.analysis.project import ProjectIndex, cached_summaries
+
+    index = ProjectIndex()
+    if summaries is not None:
+        # Reading summaries back is cheaper than starting worker processes.
+        index, missing = cached_summaries(paths, summaries)
+        paths = missing
+    if workers <= 1 or len(paths) < 64:
+        index.merge(_index_paths(paths, summaries))
+        return index
+    size = max(16, len(paths) // (workers * 4))
+    batches = [paths[start : start + size] for start in range(0, len(paths), size)]
+    with _pool(workers) as pool:
+        for part in pool.map(_index_paths, batches, [summaries] * len(batches)):
+            index.merge(part)
+    return index
+
+
+def lint_many(
+    jobs: Sequence[Job],
+    options: LintOptions,
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+    project: ProjectIndex | None = None,
+) -> list[FileResult]:
+    """Lint files, in worker processes when there are enough of them; input order kept.
+
+    `progress` is called with the number of files finished so far.
+    """
+    results: list[FileResult] = []
+    if workers <= 1 or len(jobs) < 4:
+        for job in jobs:
+            results.append(_run_job(job, options, project))
+            if progress is not None:
+                progress(len(results))
+        return results
+    with _pool(workers, project) as pool:
+        chunk = max(1, min(16, len(jobs) // (workers * 8)))
+        for result in pool.map(_run_job, jobs, [options] * len(jobs), chunksize=chunk):
+            results.append(result)
+            if progress is not None:
+                progress(len(results))
+    return results
+
+
+def default_workers() -> int:
+    return max(
+        1,
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+    )
