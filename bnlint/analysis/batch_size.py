@@ -76,7 +76,7 @@ class BatchSizes:
 
     @cached_property
     def index(self) -> BindingIndex:
-        return BindingIndex(self.ctx.module)
+        return self.ctx.semantic
 
     # Public questions --------------------------------------------------------------------
 

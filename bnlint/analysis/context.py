@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bnlint.analysis.models import ModelIndex
     from bnlint.analysis.modes import ModeFlow
     from bnlint.analysis.project import ProjectIndex
+    from bnlint.analysis.semantic.scopes import SemanticModel
     from bnlint.config import FileSettings
     from bnlint.registry import Report
 
@@ -53,6 +54,13 @@ class FileContext:
             for node in _top_level_imports(statement):
                 resolver.add_import(node)
         return resolver
+
+    @cached_property
+    def semantic(self) -> SemanticModel:
+        """Scopes and bindings of the whole file, built by one walk on first use."""
+        from bnlint.analysis.semantic.scopes import SemanticModel
+
+        return SemanticModel(self.module)
 
     @cached_property
     def batch_sizes(self) -> BatchSizes:

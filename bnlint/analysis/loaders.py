@@ -19,11 +19,11 @@ import libcst as cst
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.batch_size import BatchSizes
-from bnlint.analysis.bindings import BindingIndex
 from bnlint.analysis.calls import argument, boolean
 from bnlint.analysis.contents import built_by, contains
 from bnlint.analysis.intent import is_training_step
 from bnlint.analysis.names import dotted_name, last_name
+from bnlint.analysis.semantic.scopes import SemanticModel
 from bnlint.analysis.torch_api import BATCH_NORM
 from bnlint.analysis.walk import visit as visit_tree
 
@@ -88,8 +88,8 @@ class TrainingSetup:
         self.batch_sizes = batch_sizes
 
     @property
-    def index(self) -> BindingIndex:
-        return self.batch_sizes.index
+    def index(self) -> SemanticModel:
+        return self.ctx.semantic
 
     # Loaders ------------------------------------------------------------------------------
 

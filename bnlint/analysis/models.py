@@ -19,7 +19,6 @@ is known; rules count UNKNOWN as "may contain" for modes, and stay silent for st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,10 +27,9 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.contents import built_by, contains, factory_contains
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.semantic.scopes import model_key as model_key  # rules read it from here
 from bnlint.analysis.torch_api import BATCH_NORM, DROPOUT
 from bnlint.analysis.tri import Tri
-from bnlint.analysis.walk import ScopeVisitor
-from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -72,34 +70,11 @@ class ModelFacts:
         return "any BatchNorm normalizes with each batch's statistics and Dropout stays active"
 
 
-def model_key(expr: cst.BaseExpression) -> str | None:
-    """The key of a model expression: `self.net.module.to(d)` -> 'self.net'.
-
-    >>> model_key(parse_expression("ddp.module")) -> 'ddp'
-    >>> model_key(parse_expression("nets[0]")) -> None
-    """
-    while (
-        isinstance(expr, cst.Call)
-        and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in torch_api.MOVE_METHODS
-    ):
-        expr = expr.func.value
-    key = dotted_name(expr)
-    if key is None:
-        return None
-    while key.endswith(".module"):
-        key = key[: -len(".module")]
-    return key
-
-
 class ModelIndex:
     """Model facts for one file, built lazily per scope."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
-        self._assignments: dict[int, dict[str, list[cst.BaseExpression]]] = {}
-        self._module_uses: dict[int, set[str]] = {}
-        self._called_keys: dict[int, set[str]] = {}
 
     @property
     def project(self) -> ProjectIndex:
@@ -162,27 +137,10 @@ class ModelIndex:
 
     def scope_assignments(self, scope: Scope) -> dict[str, list[cst.BaseExpression]]:
         """`key -> values assigned to it` in one scope (not entering nested functions)."""
-        found = self._assignments.get(id(scope))
-        if found is None:
-            collector = _ScopeCollector()
-            statements: Sequence[cst.CSTNode]
-            if isinstance(scope, cst.Module):
-                statements = scope.body
-            else:
-                statements = scope.body.body if isinstance(scope.body, cst.IndentedBlock) else []
-                if isinstance(scope.body, cst.SimpleStatementSuite):
-                    statements = scope.body.body
-            for statement in statements:
-                visit_tree(statement, collector)
-            found = collector.assignments
-            self._assignments[id(scope)] = found
-            self._module_uses[id(scope)] = collector.module_uses
-            self._called_keys[id(scope)] = collector.called
-        return found
+        return self.ctx.semantic.scope(scope).assignments
 
     def _uses_as_module(self, scope: Scope, key: str) -> bool:
-        self.scope_assignments(scope)
-        return key in self._module_uses[id(scope)]
+        return key in self.ctx.semantic.scope(scope).module_uses
 
     # -- facts ------------------------------------------------------------------------
 
@@ -360,46 +318,7 @@ class ModelIndex:
         return None
 
     def _called(self, scope: Scope, key: str) -> bool:
-        self.scope_assignments(scope)
-        return key in self._called_keys[id(scope)]
-
-
-class _ScopeCollector(ScopeVisitor):
-    """Assignments and module-method uses of keys in one scope."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.assignments: dict[str, list[cst.BaseExpression]] = {}
-        self.module_uses: set[str] = set()
-        self.called: set[str] = set()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            key = dotted_name(target.target)
-            if key is not None:
-                self.assignments.setdefault(key, []).append(node.value)
-            elif isinstance(target.target, cst.Tuple) and isinstance(node.value, cst.Tuple):
-                names, values = target.target.elements, node.value.elements
-                if len(names) == len(values):
-                    for name, value in zip(names, values, strict=True):
-                        inner = dotted_name(name.value)
-                        if inner is not None:
-                            self.assignments.setdefault(inner, []).append(value.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        key = dotted_name(node.target)
-        if key is not None and node.value is not None:
-            self.assignments.setdefault(key, []).append(node.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        called = dotted_name(func)
-        if called is not None:
-            self.called.add(called)
-        if isinstance(func, cst.Attribute) and func.attr.value in MODULE_METHODS:
-            key = model_key(func.value)
-            if key is not None:
-                self.module_uses.add(key)
+        return key in self.ctx.semantic.scope(scope).called
 
 
 def _is_param(scope: cst.FunctionDef, name: str) -> bool:
