@@ -80,6 +80,7 @@ RULES: dict[str, RuleInfo] = {
             "norm-after-output",
             Severity.ERROR,
             "A BatchNorm applied to a model's output after its final linear layer.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN202",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bnlint.analysis import ast_nodes, checkpoints, torch_api
+from bnlint.analysis import ast_nodes, checkpoints, consumers, torch_api
 from bnlint.analysis.contents import factory_contains
 from bnlint.analysis.semantic.imports import ImportTable, from_ast
 from bnlint.analysis.torch_api import canonical
@@ -111,6 +111,8 @@ class ProjectIndex:
     weight_loads: dict[str, tuple[int, str]] = field(default_factory=dict)
     # Files that read a layer's `.bias`: filename -> the first line.
     bias_reads: dict[str, int] = field(default_factory=dict)
+    # Class name -> (filename, line) where an instance's output feeds another class's instance.
+    module_consumers: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Answers of `contains` and `is_module_class` (see there).
     _contains_memo: dict[tuple[str, str], Tri] = field(
         default_factory=dict, compare=False, repr=False
@@ -332,6 +334,8 @@ class ProjectIndex:
         self.depths.update(other.depths)
         self.weight_loads.update(other.weight_loads)
         self.bias_reads.update(other.bias_reads)
+        for name, place in other.module_consumers.items():
+            self.module_consumers.setdefault(name, place)
 
 
 # A class that names both BatchNorm and one of these picks between them at run time.
@@ -529,6 +533,8 @@ class _FileIndexer:
         bias = checkpoints.bias_read(nodes)
         if bias is not None:
             self.index.bias_reads[self.filename] = bias
+        for name, line in consumers.module_consumers(nodes).items():
+            self.index.module_consumers.setdefault(name, (self.filename, line))
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
         self.local_classes = {n.name for n in classes}
         self._helpers(tree.body)
@@ -828,6 +834,9 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
         "unparsable": sorted(index.unparsable),
         "weight_loads": [[name, line, what] for name, (line, what) in index.weight_loads.items()],
         "bias_reads": index.bias_reads,
+        "module_consumers": [
+            [name, filename, line] for name, (filename, line) in index.module_consumers.items()
+        ],
     }
 
 
@@ -841,6 +850,10 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
             str(name): (int(line), str(what)) for name, line, what in data["weight_loads"]
         },
         bias_reads={str(name): int(line) for name, line in data["bias_reads"].items()},
+        module_consumers={
+            str(name): (str(filename), int(line))
+            for name, filename, line in data["module_consumers"]
+        },
     )
     for name, filename, bases, references, attributes, opaque in data["classes"]:
         index.classes.setdefault(name, []).append(

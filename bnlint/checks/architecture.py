@@ -29,6 +29,10 @@ class _StructureRule(Rule):
     """A rule that reads the structural model once the whole file has been walked."""
 
     def show(self, layer: Layer) -> str:
+        """The layer as the user names it (`Net.fc4`), else its constructor as written."""
+        label = structure_of(self.ctx).label(layer)
+        if label is not None:
+            return label
         return describe(self.ctx.code_for(layer.node), self.ctx.code_for(layer.node.func))
 
     def links(self) -> list[Link]:
@@ -226,21 +230,50 @@ class NormAfterOutput(_StructureRule):
     code = "BN201"
     name = "norm-after-output"
     severity = Severity.ERROR
+    # Whether the output is an embedding another module reads is answered across files.
+    needs_project = True
     triggers = _NORM_TRIGGERS
     message = (
-        "`{norm}` renormalizes the output of the final `{layer}` of `{owner}`, so each "
-        "prediction depends on its batch in training and on running statistics in eval"
+        "`{norm}` renormalizes the output of `{layer}`, the final linear layer of "
+        "`{owner}`{then}, so each prediction depends on its batch in training and on "
+        "running statistics in eval"
     )
-    hint = "remove the normalization after the output layer"
+    hint = (
+        "remove `{norm}` (normalize the features before `{layer}` instead); nothing in the "
+        "project feeds `{owner}`'s output to another module, so it reads as a prediction"
+    )
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        project = self.ctx.project_index
         for found in structure_of(self.ctx).output_norms:
+            if found.is_class and _feeds_another_module(project, found.owner):
+                continue
             self.report(
                 found.anchor,
                 norm=self.show(found.norm),
                 layer=self.show(found.previous),
                 owner=found.owner,
+                then=f", whose scores `{found.then}` then turns into the prediction"
+                if found.then
+                else "",
             )
+
+
+def _feeds_another_module(project: ProjectIndex, owner: str) -> bool:
+    """Whether the class's output is an embedding: passed to another module's instance
+    somewhere in the project (`decoder(encoder(images), captions)`), or the class is a
+    submodule of another class (`self.frontend = ResNet(...)`), whose forward reads it."""
+    if owner in project.module_consumers:
+        return True
+    for name, classes in project.classes.items():
+        if name == owner:
+            continue
+        for facts in classes:
+            if any(
+                reference.rpartition(".")[2] == owner for reference in facts.attributes.values()
+            ):
+                return True
+    return False
 
 
 @register

@@ -37,6 +37,25 @@ class Value:
     producer: Application | None
     block: int
     uses: int = 0
+    # What a value went through unchanged on its way here: `F.log_softmax(x)` passes the
+    # class scores on (the name of the function), a tuple's first element is still `x`.
+    through: str | None = None
+    # `self.get_logits(x)`: the value another method of the class returns.
+    delegate: str | None = None
+
+
+# Functions that turn class scores into probabilities: what they return is still the
+# prediction of the layer before them.
+_OUTPUT_FUNCTIONS = frozenset(
+    {
+        "torch.nn.functional.log_softmax",
+        "torch.nn.functional.softmax",
+        "torch.log_softmax",
+        "torch.softmax",
+        "torch.sigmoid",
+        "torch.nn.functional.sigmoid",
+    }
+)
 
 
 @dataclass
@@ -57,7 +76,9 @@ class _Walker:
         names: NameResolver,
         attribute: Callable[[str], Element | None],
         scope: Scope,
+        methods: frozenset[str] = frozenset(),
     ) -> None:
+        self.methods = methods
         self.flow = flow
         self.names = names
         self.attribute = attribute
@@ -94,7 +115,17 @@ class _Walker:
             self.expression(node.value)
             self.assign(node.target, None)
         elif isinstance(node, cst.Return):
-            value = self.expression(node.value) if node.value is not None else None
+            returned = node.value
+            if isinstance(returned, cst.Tuple) and returned.elements:
+                # `return logits, features`: the first element is what callers predict from.
+                first = returned.elements[0]
+                value = (
+                    None if isinstance(first, cst.StarredElement) else self.expression(first.value)
+                )
+                for element in returned.elements[1:]:
+                    self.expression(element.value)
+            else:
+                value = self.expression(returned) if returned is not None else None
             self.flow.returns.append((node, value))
         else:
             self.generic(node)
@@ -221,6 +252,15 @@ class _Walker:
     def call(self, node: cst.Call) -> Value | None:
         func = node.func
         single = len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star
+        if (
+            isinstance(func, cst.Attribute)
+            and _is_self(func.value)
+            and func.attr.value in self.methods
+            and self.attribute(func.attr.value) is None
+        ):
+            for arg in node.args:
+                self.expression(arg.value)
+            return Value(None, self.block_id, delegate=func.attr.value)
         if isinstance(func, cst.Attribute) and _is_self(func.value):
             attribute = func.attr.value
             self.reference(attribute)
@@ -231,6 +271,13 @@ class _Walker:
                 return None
             return self.apply(node, element, attribute, self.operand(node.args[0].value))
         qualified = self.names.qualified_name(func)
+        if qualified in _OUTPUT_FUNCTIONS and node.args and not node.args[0].keyword:
+            passed = self.expression(node.args[0].value)
+            for arg in node.args[1:]:
+                self.expression(arg.value)
+            if passed is not None:
+                passed.through = qualified.rpartition(".")[2] if qualified else None
+            return passed
         spec = FUNCTIONAL_SPECS.get(qualified or "")
         if qualified is not None and spec is not None and node.args and not node.args[0].keyword:
             source = self.operand(node.args[0].value)
@@ -326,6 +373,7 @@ def method_flow(
     names: NameResolver,
     attribute: Callable[[str], Element | None],
     scope: Scope,
+    methods: frozenset[str] = frozenset(),
 ) -> MethodFlow:
     """The applications and returns of one method.
 
@@ -333,6 +381,6 @@ def method_flow(
     >>> -> applications conv (input: the argument) and bn (input: conv's value, used once)
     """
     flow = MethodFlow(function.name.value)
-    walker = _Walker(flow, names, attribute, scope)
+    walker = _Walker(flow, names, attribute, scope, methods)
     walker.statements(function.body)
     return flow

@@ -10,7 +10,14 @@ import libcst as cst
 from bnlint.analysis.names import NameResolver
 from bnlint.analysis.structure.aliases import module_aliases
 from bnlint.analysis.structure.dataflow import Application, MethodFlow, Value, method_flow
-from bnlint.analysis.structure.elements import Block, Element, adjacent, first_layer, last_layer
+from bnlint.analysis.structure.elements import (
+    Block,
+    Element,
+    Item,
+    adjacent,
+    first_layer,
+    last_layer,
+)
 from bnlint.analysis.structure.layers import (
     ATTENTION_FUNCTIONS,
     LAYER_SPECS,
@@ -49,6 +56,10 @@ class OutputNorm:
     # The BN constructor in a Sequential, or the BN call in `forward`.
     anchor: cst.CSTNode
     owner: str
+    # What turns the normalized scores into the prediction (`log_softmax`), if anything.
+    then: str | None = None
+    # The owner is an `nn.Sequential` subclass or a class (True), or a local Sequential.
+    is_class: bool = True
 
 
 @dataclass
@@ -99,6 +110,7 @@ class StructureIndex:
             module_aliases(module, names),
         )
         self._attribute_cache: dict[tuple[int, str], Element | None] = {}
+        self._labels: dict[int, str] | None = None
         self._self_reference_cache: dict[int, dict[str, int]] = {}
         self._resolving: set[tuple[int, str]] = set()
         self.blocks: list[tuple[Block, Frame]] = []
@@ -108,6 +120,38 @@ class StructureIndex:
         self._build_blocks()
         self._build_flows()
         self._build_sequential_models()
+
+    # -- names --------------------------------------------------------------------------
+    def label(self, layer: Layer) -> str | None:
+        """The layer as the user names it: `Net.fc4`, `Net.classifier[3]`; None otherwise.
+
+        >>> `class Net: self.fc4 = nn.Linear(64, 10)` -> "Net.fc4"
+        >>> `self.classifier = nn.Sequential(nn.Dropout(), nn.Linear(64, 10))` -> "Net.classifier[1]"
+        """
+        if self._labels is None:
+            self._labels = {}
+            for cls in self.classes:
+                for name, assigned in cls.assignments.items():
+                    if len(assigned) != 1:
+                        continue
+                    value = assigned[0][0]
+                    self._labels.setdefault(id(value), f"{cls.name}.{name}")
+                    element = self.attribute(cls, name)
+                    if isinstance(element, Block) and element.node is value:
+                        self._label_items(element, f"{cls.name}.{name}")
+        return self._labels.get(id(layer.node))
+
+    def _label_items(self, block: Block, prefix: str) -> None:
+        assert self._labels is not None
+        for position, item in enumerate(block.items):
+            if not isinstance(item, Layer | Block) or any(
+                not isinstance(before, Layer | Block) for before in block.items[:position]
+            ):
+                return  # after a GAP or an opaque item the index is not known
+            if isinstance(item, Layer) and item.direct:
+                self._labels.setdefault(id(item.node), f"{prefix}[{position}]")
+            elif isinstance(item, Block) and item.node is not None:
+                self._label_items(item, f"{prefix}[{position}]")
 
     # -- attributes ---------------------------------------------------------------------
     def attribute(self, cls: ModuleClass, name: str) -> Element | None:
@@ -234,7 +278,11 @@ class StructureIndex:
                 if name == "__init__" or method not in self.frames:
                     continue
                 cls.flows[name] = method_flow(
-                    method, self.names, self._attributes_of(cls), Scope(self.frames[method])
+                    method,
+                    self.names,
+                    self._attributes_of(cls),
+                    Scope(self.frames[method]),
+                    frozenset(cls.methods),
                 )
             references: dict[str, int] = {}
             for flow in cls.flows.values():
@@ -262,49 +310,98 @@ class StructureIndex:
         delegate = _delegated_method(flow, cls)
         if delegate is not None:
             flow = delegate
-        for _, value in flow.returns:
-            if value is None or value.producer is None or value.uses > 1:
+        for _, returned in flow.returns:
+            found = _returned_value(cls, returned)
+            if found is None:
+                continue
+            value, then = found
+            if value.producer is None or value.uses > 1:
                 continue
             application = value.producer
             if application.attribute is not None and references.get(application.attribute) != 1:
                 continue
-            norm = last_layer(application.element)
-            if norm is None or norm.kind is not Kind.BATCH_NORM or norm.affine() is not True:
-                continue
-            element = application.element
-            if isinstance(element, Block):
-                if len(element.items) < 2 or not norm.direct:
+            activation = application.element
+            if isinstance(activation, Layer) and activation.kind is Kind.OUTPUT:
+                # `return self.log_softmax(x)`: the prediction is still the layer before it.
+                source = _certain_source(application, references)
+                if source is None:
                     continue
-                previous = last_layer(element.items[-2])
+                then = activation.short_name
+                application = source
+            element = application.element
+            norm: Layer | None
+            previous: Layer | None
+            if isinstance(element, Block):
+                tail = _tail(element)
+                if tail is not None and tail[-1].kind is Kind.OUTPUT:
+                    then = then or tail[-1].short_name
+                    tail = tail[:-1]
+                if tail is None or len(tail) < 2:
+                    continue
+                previous, norm = tail[-2], tail[-1]
+                if not norm.direct:
+                    continue
                 anchor: cst.CSTNode = norm.node
             else:
+                norm = last_layer(element)
                 source = _certain_source(application, references)
                 previous = None if source is None else last_layer(source.element)
                 anchor = application.node
+            if norm is None or norm.kind is not Kind.BATCH_NORM or norm.affine() is not True:
+                continue
             if previous is not None and previous.kind is Kind.LINEAR:
-                self.output_norms.append(OutputNorm(norm, previous, anchor, cls.name))
+                self.output_norms.append(OutputNorm(norm, previous, anchor, cls.name, then))
 
     def _build_sequential_models(self) -> None:
-        """`model = nn.Sequential(..., nn.Linear(...), nn.BatchNorm1d(...))` then `model(x)`."""
+        """`model = nn.Sequential(..., nn.Linear(...), nn.BatchNorm1d(...))` then `model(x)`,
+        and `class Net(nn.Sequential)` whose `super().__init__(...)` ends the same way."""
         for block, frame in self.blocks:
             if block.node is None or len(block.items) < 2:
                 continue
-            bound = _bound_name(frame, block.node)
-            if bound is None or not any(
-                isinstance(call.func, cst.Name) and call.func.value == bound for call in frame.calls
-            ):
+            owner = self._sequential_class_of(block, frame)
+            is_class = owner is not None
+            if owner is None:
+                owner = _bound_name(frame, block.node)
+                if owner is None or not any(
+                    isinstance(call.func, cst.Name) and call.func.value == owner
+                    for call in frame.calls
+                ):
+                    continue
+            if isinstance(block.items[-1], Block):
                 continue
-            norm, previous = last_layer(block.items[-1]), last_layer(block.items[-2])
+            tail = _tail(block)
+            then = None
+            if tail is not None and tail[-1].kind is Kind.OUTPUT:
+                then = tail[-1].short_name
+                tail = tail[:-1]
+            if tail is None or len(tail) < 2:
+                continue
+            previous, norm = tail[-2], tail[-1]
             if (
-                norm is not None
-                and previous is not None
-                and norm.direct
+                norm.direct
                 and norm.kind is Kind.BATCH_NORM
                 and norm.affine() is True
                 and previous.kind is Kind.LINEAR
-                and not isinstance(block.items[-1], Block)
             ):
-                self.output_norms.append(OutputNorm(norm, previous, norm.node, bound))
+                self.output_norms.append(
+                    OutputNorm(norm, previous, norm.node, owner, then, is_class)
+                )
+
+    def _sequential_class_of(self, block: Block, frame: Frame) -> str | None:
+        """The `nn.Sequential` subclass whose `__init__` builds `block` with its super call."""
+        cls = (
+            self._class_of_method.get(frame.node)
+            if isinstance(frame.node, cst.FunctionDef)
+            else None
+        )
+        if (
+            cls is not None
+            and cls.methods.get("__init__") is frame.node
+            and block.node is super_init_call(frame)
+            and any(self.names.matches(base.value, SEQUENTIAL) for base in cls.node.bases)
+        ):
+            return cls.name
+        return None
 
     # -- sequence models ------------------------------------------------------------------
     def sequence_model_norms(self) -> list[tuple[ModuleClass, str, list[Layer]]]:
@@ -356,6 +453,46 @@ def _certain_source(application: Application, references: dict[str, int]) -> App
         if attribute is not None and references.get(attribute) != 1:
             return None
     return source
+
+
+def _tail(block: Block) -> list[Layer] | None:
+    """The last layers a Sequential applies, looking into nested blocks; None when the end is
+    not known (a GAP or an opaque module there)."""
+    flat: list[Layer] = []
+
+    def add(items: tuple[Item, ...]) -> bool:
+        for item in items:
+            if isinstance(item, Block):
+                if not add(item.items):
+                    return False
+            elif isinstance(item, Layer):
+                flat.append(item)
+            else:
+                flat.clear()  # what comes before an unknown module is not adjacent to the rest
+        return True
+
+    add(block.items)
+    if not flat or last_layer(block) is not flat[-1]:
+        return None
+    return flat
+
+
+def _returned_value(
+    cls: ModuleClass, value: Value | None, depth: int = 0
+) -> tuple[Value, str | None] | None:
+    """The value a method returns, through `self.get_logits(x)`-style helpers of the class,
+    with what turned it into the prediction on the way (`log_softmax`)."""
+    then = None
+    while value is not None and value.delegate is not None and depth < 3:
+        then = then or value.through
+        flow = cls.flows.get(value.delegate)
+        if flow is None or len(flow.returns) != 1:
+            return None
+        value = flow.returns[0][1]
+        depth += 1
+    if value is None:
+        return None
+    return value, then or value.through
 
 
 def _delegated_method(flow: MethodFlow, cls: ModuleClass) -> MethodFlow | None:

@@ -23,6 +23,8 @@ class Kind(enum.Enum):
     INSTANCE_NORM = "instance norm"
     GROUP_NORM = "group norm"
     DROPOUT = "dropout"
+    # Softmax, LogSoftmax, Sigmoid: turn class scores into probabilities, nothing more.
+    OUTPUT = "output activation"
     OTHER = "other"
 
 
@@ -73,6 +75,8 @@ def _specs() -> dict[str, Spec]:
     table["torch.nn.LazyLinear"] = Spec(Kind.LINEAR, None, out_position=0, bias_position=1)
     for name in ("Dropout", "AlphaDropout", "FeatureAlphaDropout"):
         table[f"torch.nn.{name}"] = Spec(Kind.DROPOUT)
+    for name in ("Softmax", "LogSoftmax", "Sigmoid"):
+        table[f"torch.nn.{name}"] = Spec(Kind.OUTPUT)
     return table
 
 
