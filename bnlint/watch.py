@@ -18,6 +18,8 @@ from typing import Any, TextIO
 
 import click
 
+from bnlint.engine.status import ExitStatus
+
 # A change to one of these can change the findings: sources, notebooks, configuration
 # and the ignore files discovery reads.
 WATCHED_SUFFIXES = frozenset({".py", ".pyi", ".ipynb"})
@@ -25,27 +27,25 @@ WATCHED_NAMES = frozenset({"pyproject.toml", "bnlint.toml", ".bnlint.toml", ".gi
 # Beside watchfiles' defaults (.git, .venv, __pycache__, ...): bnlint's own cache, which
 # every run writes, and the other usual build folders discovery skips.
 _IGNORED_DIRECTORIES = (".bnlint_cache", "venv", "build", "dist", ".ruff_cache")
-# The exit status of a usage error, as `bnlint check` gives it.
-_USAGE_ERROR = 2
 _TICK_MS = 500
 _CLEAR_SCREEN = "\x1b[2J\x1b[3J\x1b[H"
 
 
-def watch_check(options: dict[str, Any]) -> int:
+def watch_check(options: dict[str, Any]) -> ExitStatus:
     """Run `bnlint check` with `options` now and after every relevant change, until Ctrl-C."""
     try:
         import watchfiles
     except ImportError:
         click.echo('error: `--watch` needs watchfiles: pip install "bnlint[watch]"', err=True)
-        return _USAGE_ERROR
+        return ExitStatus.ERROR
     targets = list(options["paths"]) or ["."]
     if "-" in targets:
         click.echo("error: `--watch` cannot watch standard input; name files or folders", err=True)
-        return _USAGE_ERROR
+        return ExitStatus.ERROR
     missing = [target for target in targets if not Path(target).exists()]
     if missing:
         click.echo(f"error: path `{missing[0]}` does not exist", err=True)
-        return _USAGE_ERROR
+        return ExitStatus.ERROR
     roots = watched_roots(targets)
     relevant = change_filter(
         targets,
@@ -60,13 +60,17 @@ def watch_check(options: dict[str, Any]) -> int:
     )
     try:
         next(events)
-        _lint(options, sys.stdout, changed=())
-        for changes in events:
+        status = _lint(options, sys.stdout, changed=())
+        # Ctrl-C while a check runs ends that check cleanly (exit 130); it ends the watch too.
+        while status != ExitStatus.INTERRUPTED:
+            changes = next(events)
             if changes:
-                _lint(options, sys.stdout, changed=sorted({path for _, path in changes}))
+                status = _lint(options, sys.stdout, changed=sorted({path for _, path in changes}))
     except KeyboardInterrupt:
         click.echo("", err=True)
-    return 0
+    finally:
+        events.close()
+    return ExitStatus.CLEAN
 
 
 def watched_roots(targets: Iterable[str]) -> list[Path]:
@@ -106,7 +110,7 @@ def change_filter(
     return relevant
 
 
-def _lint(options: dict[str, Any], stream: TextIO, changed: Iterable[str]) -> None:
+def _lint(options: dict[str, Any], stream: TextIO, changed: Iterable[str]) -> ExitStatus:
     from bnlint.check_command import run_check
 
     names = [_display(path) for path in changed]
@@ -120,14 +124,17 @@ def _lint(options: dict[str, Any], stream: TextIO, changed: Iterable[str]) -> No
         click.echo(f"[{stamp}] {shown} changed; linting again", err=True)
     else:
         click.echo(f"[{stamp}] Linting, then watching for changes", err=True)
-    status = run_check(**options)
+    status = ExitStatus(run_check(**options))
     stream.flush()
+    if status == ExitStatus.INTERRUPTED:
+        return status
     click.echo(
         f"[{time.strftime('%H:%M:%S')}] exit status {int(status)}; watching for changes "
         "(Ctrl-C stops)",
         err=True,
     )
     sys.stderr.flush()
+    return status
 
 
 def _display(path: str) -> str:

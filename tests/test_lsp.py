@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from bnlint.cli import main
-from bnlint.diagnostics import Position
-from bnlint.lsp import utf16_column
+from bnlint.diagnostics import Finding, Position, RelatedLocation, Severity, Span
+from bnlint.lsp import diagnostic, utf16_column
 
 pytest.importorskip("pygls")
 
@@ -71,6 +71,21 @@ class LspClient:
         assert "error" not in message, message
         return message["result"]
 
+    def respond(self, message: dict[str, Any], result: Any = None) -> None:
+        """Answer a request the server sent (registrations, refreshes)."""
+        self.send({"id": message["id"], "result": result})
+
+    def server_request(self, method: str) -> dict[str, Any]:
+        return self._wait(lambda m: m.get("method") == method and "id" in m)
+
+    def published(self, count: int) -> dict[str, list[dict[str, Any]]]:
+        """The next `count` publishDiagnostics, by URI (the last one for each URI wins)."""
+        by_uri: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(count):
+            params = self.notification("textDocument/publishDiagnostics")
+            by_uri[params["uri"]] = params["diagnostics"]
+        return by_uri
+
     def notification(self, method: str) -> dict[str, Any]:
         return self._wait(lambda m: m.get("method") == method)["params"]  # type: ignore[no-any-return]
 
@@ -102,18 +117,22 @@ class LspClient:
                     stream.close()
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[LspClient]:
-    lsp = LspClient(tmp_path)
+def start(cwd: Path, capabilities: dict[str, Any]) -> tuple[LspClient, dict[str, Any]]:
+    lsp = LspClient(cwd)
     result = lsp.request(
         "initialize",
-        {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}},
+        {"processId": None, "rootUri": cwd.as_uri(), "capabilities": capabilities},
     )
     assert result["serverInfo"]["name"] == "bnlint"
-    capabilities = result["capabilities"]
+    lsp.notify("initialized", {})
+    return lsp, result["capabilities"]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[LspClient]:
+    lsp, capabilities = start(tmp_path, {})
     assert capabilities["textDocumentSync"]
     assert "quickfix" in capabilities["codeActionProvider"]["codeActionKinds"]
-    lsp.notify("initialized", {})
     yield lsp
     if lsp.process.poll() is None:
         assert lsp.close() == 0
@@ -265,6 +284,351 @@ def test_server_command_is_listed_and_has_help() -> None:
 
 def test_server_without_pygls_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pygls.lsp.server", None)
+    monkeypatch.delitem(sys.modules, "bnlint.lsp.server", raising=False)
     result = CliRunner().invoke(main, ["server"])
     assert result.exit_code == 2
     assert 'pip install "bnlint[lsp]"' in result.stderr
+
+
+# --- notebooks (notebook document sync) --------------------------------------------------
+
+NOTEBOOK_CAPABILITIES = {"notebookDocument": {"synchronization": {}}}
+
+
+def _cell(notebook: Path, number: int) -> str:
+    # The shape VS Code gives cell URIs: the notebook's path, the cell in the fragment.
+    return f"vscode-notebook-cell:{notebook.as_posix()}#cell{number}"
+
+
+def _open_notebook(client: LspClient, path: Path, cells: list[tuple[int, str]]) -> list[str]:
+    """Open a notebook of (kind, text) cells (kind 1 markup, 2 code); the cells' URIs."""
+    uris = [_cell(path, number) for number in range(len(cells))]
+    client.notify(
+        "notebookDocument/didOpen",
+        {
+            "notebookDocument": {
+                "uri": path.as_uri(),
+                "notebookType": "jupyter-notebook",
+                "version": 1,
+                "cells": [
+                    {"kind": kind, "document": uri}
+                    for uri, (kind, _) in zip(uris, cells, strict=True)
+                ],
+            },
+            "cellTextDocuments": [
+                {
+                    "uri": uri,
+                    "languageId": "python" if kind == 2 else "markdown",
+                    "version": 1,
+                    "text": text,
+                }
+                for uri, (kind, text) in zip(uris, cells, strict=True)
+            ],
+        },
+    )
+    return uris
+
+
+def test_notebook_findings_are_published_on_their_cell(tmp_path: Path) -> None:
+    client, capabilities = start(tmp_path, NOTEBOOK_CAPABILITIES)
+    try:
+        assert capabilities["notebookDocumentSync"]["notebookSelector"]
+        path = tmp_path / "evaluate.ipynb"
+        uris = _open_notebook(
+            client,
+            path,
+            [
+                (1, "# Evaluation\nThe model, evaluated."),
+                (2, "import torch\n%matplotlib inline"),
+                (2, "x = torch.ones(1)\nmodel.eval\nmodel(x)"),
+            ],
+        )
+        published = client.published(3)
+        assert published[uris[0]] == []
+        assert published[uris[1]] == []
+        (finding,) = published[uris[2]]
+        assert finding["code"] == "BN105"
+        # Rows count within the cell, from 0, as the editor shows the cell.
+        assert finding["range"] == {
+            "start": {"line": 1, "character": 0},
+            "end": {"line": 1, "character": 10},
+        }
+
+        # A cell inserted above and the finding's cell edited: it follows its cell.
+        new_cell = _cell(path, 9)
+        client.notify(
+            "notebookDocument/didChange",
+            {
+                "notebookDocument": {"uri": path.as_uri(), "version": 2},
+                "change": {
+                    "cells": {
+                        "structure": {
+                            "array": {
+                                "start": 1,
+                                "deleteCount": 0,
+                                "cells": [{"kind": 2, "document": new_cell}],
+                            },
+                            "didOpen": [
+                                {
+                                    "uri": new_cell,
+                                    "languageId": "python",
+                                    "version": 1,
+                                    "text": "net = torch.nn.BatchNorm1d(4)\nnet.train\n",
+                                }
+                            ],
+                        },
+                        "textContent": [
+                            {
+                                "document": {"uri": uris[2], "version": 2},
+                                "changes": [{"text": "model.eval()\nmodel(1)"}],
+                            }
+                        ],
+                    }
+                },
+            },
+        )
+        published = client.published(4)
+        assert [d["code"] for d in published[new_cell]] == ["BN105"]
+        assert published[new_cell][0]["range"]["start"] == {"line": 1, "character": 0}
+        assert published[uris[2]] == []
+
+        actions = client.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": new_cell},
+                "range": published[new_cell][0]["range"],
+                "context": {"diagnostics": published[new_cell], "only": ["quickfix"]},
+            },
+        )
+        fix = next(a for a in actions if a["title"].endswith("(BN105)"))
+        assert fix["edit"]["changes"] == {
+            new_cell: [
+                {
+                    "range": {
+                        "start": {"line": 1, "character": 0},
+                        "end": {"line": 1, "character": 9},
+                    },
+                    "newText": "net.train()",
+                }
+            ]
+        }
+
+        # Every safe fix of the notebook at once, each in its own cell.
+        (fix_all,) = client.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": uris[1]},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll.bnlint"]},
+            },
+        )
+        (edit,) = fix_all["edit"]["changes"][new_cell]
+        assert edit["newText"] == "net = torch.nn.BatchNorm1d(4)\nnet.train()\n"
+        assert list(fix_all["edit"]["changes"]) == [new_cell]
+
+        client.notify(
+            "notebookDocument/didClose",
+            {
+                "notebookDocument": {"uri": path.as_uri()},
+                "cellTextDocuments": [{"uri": uri} for uri in [*uris, new_cell]],
+            },
+        )
+        assert all(d == [] for d in client.published(4).values())
+    finally:
+        assert client.close() == 0
+
+
+# --- pull diagnostics --------------------------------------------------------------------
+
+PULL_CAPABILITIES = {
+    "textDocument": {"diagnostic": {"dynamicRegistration": False}},
+    "workspace": {"diagnostics": {"refreshSupport": True}},
+}
+
+
+def test_a_pulling_client_gets_findings_on_request(tmp_path: Path) -> None:
+    client, capabilities = start(tmp_path, PULL_CAPABILITIES)
+    try:
+        assert capabilities["diagnosticProvider"]["interFileDependencies"] is True
+        path = tmp_path / "validate.py"
+        path.write_text(BAD, encoding="utf-8")
+        client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": path.as_uri(),
+                    "languageId": "python",
+                    "version": 1,
+                    "text": BAD,
+                }
+            },
+        )
+        report = client.request("textDocument/diagnostic", {"textDocument": {"uri": path.as_uri()}})
+        assert report["kind"] == "full"
+        assert [d["code"] for d in report["items"]] == ["BN105"]
+        assert report["items"][0]["range"]["start"] == {"line": 4, "character": 4}
+        again = client.request(
+            "textDocument/diagnostic",
+            {"textDocument": {"uri": path.as_uri()}, "previousResultId": report["resultId"]},
+        )
+        assert again == {"kind": "unchanged", "resultId": report["resultId"]}
+
+        fixed = BAD.replace("model.eval\n", "model.eval()\n")
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": path.as_uri(), "version": 2},
+                "contentChanges": [{"text": fixed}],
+            },
+        )
+        report = client.request(
+            "textDocument/diagnostic",
+            {"textDocument": {"uri": path.as_uri()}, "previousResultId": report["resultId"]},
+        )
+        assert report["kind"] == "full"
+        assert report["items"] == []
+        # Nothing was pushed: a pulling client would show every finding twice.
+        assert not any(
+            m.get("method") == "textDocument/publishDiagnostics" for m in client._pending
+        )
+    finally:
+        assert client.close() == 0
+
+
+# --- the configuration changes -----------------------------------------------------------
+
+
+def test_a_changed_configuration_relints_open_documents(client: LspClient, tmp_path: Path) -> None:
+    path = tmp_path / "validate.py"
+    assert [d["code"] for d in open_document(client, path, BAD)["diagnostics"]] == ["BN105"]
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.bnlint]\nignore = ["BN105"]\n', encoding="utf-8")
+    client.notify(
+        "workspace/didChangeWatchedFiles", {"changes": [{"uri": config.as_uri(), "type": 1}]}
+    )
+    published = client.notification("textDocument/publishDiagnostics")
+    assert published["uri"] == path.as_uri()
+    assert published["diagnostics"] == []
+
+
+def test_the_configuration_is_read_again_without_a_file_watcher(
+    client: LspClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "validate.py"
+    assert [d["code"] for d in open_document(client, path, BAD)["diagnostics"]] == ["BN105"]
+    (tmp_path / "bnlint.toml").write_text('ignore = ["BN105"]\n', encoding="utf-8")
+    # The next edit finds the new configuration file by itself.
+    client.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": path.as_uri(), "version": 2}, "contentChanges": [{"text": BAD}]},
+    )
+    assert client.notification("textDocument/publishDiagnostics")["diagnostics"] == []
+
+
+def test_the_server_asks_to_watch_configuration_files(tmp_path: Path) -> None:
+    client, _ = start(
+        tmp_path, {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}}}
+    )
+    try:
+        request = client.server_request("client/registerCapability")
+        (registration,) = request["params"]["registrations"]
+        assert registration["method"] == "workspace/didChangeWatchedFiles"
+        patterns = {w["globPattern"] for w in registration["registerOptions"]["watchers"]}
+        assert {"**/pyproject.toml", "**/bnlint.toml", "**/*.py"} <= patterns
+        client.respond(request)
+    finally:
+        assert client.close() == 0
+
+
+# --- cross-file findings -----------------------------------------------------------------
+
+HELPERS = "def enable_training(model):\n    model.train()\n"
+EVALUATE = """\
+import torch
+from helpers import enable_training
+
+
+def evaluate(model, loader):
+    model.eval()
+    enable_training(model)
+    with torch.no_grad():
+        for images, _ in loader:
+            model(images)
+"""
+
+
+def test_cross_file_findings_match_the_command_line(client: LspClient, tmp_path: Path) -> None:
+    helpers = tmp_path / "helpers.py"
+    helpers.write_text(HELPERS, encoding="utf-8")
+    published = open_document(client, tmp_path / "evaluate.py", EVALUATE)
+    # `enable_training` is in another file: only the project index knows it trains.
+    (finding,) = published["diagnostics"]
+    assert finding["code"] == "BN101"
+    assert finding["range"]["start"] == {"line": 9, "character": 12}
+    cli = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", str(tmp_path)])
+    assert [(f["code"], f["location"]["row"]) for f in json.loads(cli.stdout)] == [("BN101", 10)]
+
+    helpers.write_text("def enable_training(model):\n    pass\n", encoding="utf-8")
+    client.notify(
+        "workspace/didChangeWatchedFiles", {"changes": [{"uri": helpers.as_uri(), "type": 2}]}
+    )
+    assert client.notification("textDocument/publishDiagnostics")["diagnostics"] == []
+
+
+# --- the explanation path ----------------------------------------------------------------
+
+
+def test_related_locations_become_related_information(tmp_path: Path) -> None:
+    other = tmp_path / "loop.py"
+    other.write_text("for epoch in range(3):\n    pass\n", encoding="utf-8")
+    here = "model.train()  # 🙂\nfor batch in loader:\n    model(batch)\n"
+
+    def span(row: int, start: int, end: int) -> Span:
+        return Span(Position(row, start), Position(row, end))
+
+    finding = Finding(
+        code="BN101",
+        name="missing-eval",
+        severity=Severity.ERROR,
+        message="m",
+        hint="h",
+        filename="train.py",
+        span=span(3, 5, 17),
+        related=(
+            RelatedLocation("train.py", span(1, 1, 14), "`model.train()` sets training mode"),
+            RelatedLocation(str(other), span(1, 1, 23), "the epoch loop"),
+            RelatedLocation(str(tmp_path / "gone.py"), span(1, 1, 2), "a file since deleted"),
+        ),
+    )
+    lines = here.splitlines()
+
+    def locate(step: RelatedLocation) -> tuple[str, list[str]] | None:
+        if step.filename == "train.py":
+            return "file:///buffer/train.py", lines
+        path = Path(step.filename)
+        return (path.as_uri(), path.read_text().splitlines()) if path.exists() else None
+
+    shape = diagnostic(finding, lines, locate)
+    assert shape["relatedInformation"] == [
+        {
+            "location": {
+                "uri": "file:///buffer/train.py",
+                "range": {
+                    "start": {"line": 0, "character": 0},
+                    "end": {"line": 0, "character": 13},
+                },
+            },
+            "message": "1. `model.train()` sets training mode",
+        },
+        {
+            "location": {
+                "uri": other.as_uri(),
+                "range": {
+                    "start": {"line": 0, "character": 0},
+                    "end": {"line": 0, "character": 22},
+                },
+            },
+            "message": "2. the epoch loop",
+        },
+    ]
+    assert "relatedInformation" not in diagnostic(finding, lines)

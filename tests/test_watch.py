@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -191,3 +192,26 @@ def test_the_screen_is_cleared_only_on_a_terminal(
     assert terminal.getvalue().startswith("\x1b[2J")
     assert pipe.getvalue() == ""
     assert calls == [{"paths": ("a.py",)}, {"paths": ("a.py",)}]
+
+
+def test_ctrl_c_during_a_run_ends_the_watch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchfiles
+
+    from bnlint.engine.status import ExitStatus
+    from bnlint.watch import watch_check
+
+    ticks: list[int] = []
+
+    def fake_watch(*paths: object, **options: object) -> Iterator[set[object]]:
+        while len(ticks) < 100:
+            ticks.append(1)
+            yield set()
+
+    monkeypatch.setattr(watchfiles, "watch", fake_watch)
+    # The check caught Ctrl-C itself and says so with its exit status.
+    monkeypatch.setattr("bnlint.check_command.run_check", lambda **options: ExitStatus.INTERRUPTED)
+    monkeypatch.chdir(tmp_path)
+    assert watch_check({"paths": (".",)}) == ExitStatus.CLEAN
+    assert len(ticks) == 1  # the set-up tick only: no second run, no waiting for changes
