@@ -285,12 +285,17 @@ class BatchNormInSequenceModel(_StructureRule):
     severity = Severity.INFO
     triggers = (b"BatchNorm",)
     message = (
-        "`{norm}` in `{owner}`, which holds `{evidence}`, mixes statistics across "
-        "positions of different sequences"
+        "`{norm}` in `{owner}`, {evidence}, mixes statistics across positions of different "
+        "sequences"
     )
     hint = "use `nn.LayerNorm` (or `nn.RMSNorm`) in sequence models"
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for cls, evidence, norms in structure_of(self.ctx).sequence_model_norms():
             for norm in norms:
-                self.report(norm.node, norm=self.show(norm), owner=cls.name, evidence=evidence)
+                held = (
+                    f"which is {evidence}"
+                    if evidence.startswith("a recurrent cell")
+                    else f"which holds `{evidence}`"
+                )
+                self.report(norm.node, norm=self.show(norm), owner=cls.name, evidence=held)

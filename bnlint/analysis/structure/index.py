@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from bnlint.analysis.names import NameResolver
-from bnlint.analysis.structure.aliases import module_aliases
+from bnlint.analysis.names import NameResolver, last_name
+from bnlint.analysis.structure.aliases import mirrored_class, module_aliases
 from bnlint.analysis.structure.dataflow import Application, MethodFlow, Value, method_flow
 from bnlint.analysis.structure.elements import (
     Block,
@@ -409,8 +409,15 @@ class StructureIndex:
 
         >>> a block with `nn.MultiheadAttention(...)` and `nn.BatchNorm1d(d)`
         >>> -> (the class, "MultiheadAttention", [the BatchNorm1d])
+        Evidence is a torch attention or recurrent layer, a same-file attention class the
+        block holds (`self.self_attn = _MultiheadAttention(...)`, whose forward takes a
+        softmax of a matrix product), or a hand-written recurrent cell (a forward that
+        computes sigmoid and tanh gates and returns the new state as a tuple). A BatchNorm
+        that forward applies only to a pooled or last-step output (`self.bn(out[:, -1])`,
+        `self.bn(torch.mean(out, 1))`) normalizes across samples, not positions: left out.
         """
         found: list[tuple[ModuleClass, str, list[Layer]]] = []
+        attention: set[str] | None = None
         for cls in self.classes:
             evidence: str | None = None
             norms: list[Layer] = []
@@ -423,6 +430,7 @@ class StructureIndex:
                     qualified = self.names.qualified_name(call.func)
                     if qualified is None:
                         continue
+                    qualified = mirrored_class(qualified)
                     if qualified in SEQUENCE_LAYERS or qualified in ATTENTION_FUNCTIONS:
                         evidence = evidence or qualified.rpartition(".")[2]
                     spec = LAYER_SPECS.get(qualified)
@@ -432,9 +440,151 @@ class StructureIndex:
                         has_conv = True
                     elif spec.kind is Kind.BATCH_NORM:
                         norms.append(Layer(call, qualified, spec, Scope(frame)))
-            if evidence is not None and norms and not has_conv:
+            if not norms or has_conv:
+                continue
+            if evidence is None:
+                if attention is None:
+                    attention = self._attention_classes()
+                held = sorted(
+                    value.func.value
+                    for values in cls.assignments.values()
+                    for value, _ in values
+                    if isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Name)
+                    and value.func.value in attention
+                )
+                evidence = held[0] if held else None
+            if evidence is None and self._recurrent_cell(cls):
+                evidence = "a recurrent cell (sigmoid and tanh gates, state returned)"
+            if evidence is None:
+                continue
+            norms = [norm for norm in norms if not self._applied_only_to_pooled(cls, norm)]
+            if norms:
                 found.append((cls, evidence, norms))
         return found
+
+    def _attention_classes(self) -> set[str]:
+        """Same-file classes that compute attention, or hold one (`self.attn = Attention()`)."""
+        direct: set[str] = set()
+        holds: dict[str, set[str]] = {}
+        for cls in self.classes:
+            if any(
+                method in self.frames and _computes_attention(method, self.frames[method])
+                for method in cls.methods.values()
+            ):
+                direct.add(cls.name)
+            holds[cls.name] = {
+                value.func.value
+                for values in cls.assignments.values()
+                for value, _ in values
+                if isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+            }
+        found = set(direct)
+        for _ in range(3):
+            found |= {name for name, held in holds.items() if held & found}
+        return found
+
+    def _recurrent_cell(self, cls: ModuleClass) -> bool:
+        forward = cls.methods.get("forward")
+        if forward is None:
+            return False
+        gates: set[str] = set()
+        returns_state = False
+
+        def enter(node: cst.CSTNode) -> bool:
+            nonlocal returns_state
+            if isinstance(node, cst.Call):
+                name = last_name(node.func)
+                if name in ("sigmoid", "tanh"):
+                    gates.add(name)
+            elif isinstance(node, cst.Return) and isinstance(node.value, cst.Tuple):
+                returns_state = True
+            return not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+
+        walk(forward.body, enter)
+        return returns_state and gates == {"sigmoid", "tanh"}
+
+    def _applied_only_to_pooled(self, cls: ModuleClass, norm: Layer) -> bool:
+        """Whether every application of `norm` in the class reads a pooled or last-step value."""
+        inputs: list[tuple[cst.BaseExpression, cst.FunctionDef]] = []
+        for name, flow in cls.flows.items():
+            method = cls.methods[name]
+            for application in flow.applications:
+                element = application.element
+                if element is norm or (isinstance(element, Layer) and element.node is norm.node):
+                    args = application.node.args
+                    if args:
+                        inputs.append((args[0].value, method))
+        return bool(inputs) and all(_pooled(value, method, 0) for value, method in inputs)
+
+
+_REDUCTIONS = frozenset({"mean", "sum", "max", "amax", "logsumexp", "avg_pool1d", "max_pool1d"})
+
+
+def _pooled(node: cst.BaseExpression, method: cst.FunctionDef, depth: int) -> bool:
+    """`torch.mean(x, 1)`, `x[:, -1]`, `h_n[-1]`, or a layer applied to one of those, or a
+    name assigned one of those in the method."""
+    if depth > 6:
+        return False
+    if isinstance(node, cst.Call):
+        if last_name(node.func) in _REDUCTIONS:
+            return True
+        return any(_pooled(arg.value, method, depth + 1) for arg in node.args if not arg.star)
+    if isinstance(node, cst.Subscript):
+        if any(_is_minus_one(element.slice) for element in node.slice):
+            return True
+        return _pooled(node.value, method, depth + 1)
+    if isinstance(node, cst.Attribute) and not (
+        isinstance(node.value, cst.Name) and node.value.value == "self"
+    ):
+        return _pooled(node.value, method, depth + 1)
+    if isinstance(node, cst.Name):
+        values: list[cst.BaseExpression] = []
+
+        def enter(current: cst.CSTNode) -> bool:
+            if isinstance(current, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == node.value
+                for t in current.targets
+            ):
+                values.append(current.value)
+            return not isinstance(current, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+
+        walk(method.body, enter)
+        return any(_pooled(value, method, depth + 1) for value in values)
+    return False
+
+
+def _is_minus_one(element: cst.BaseSlice) -> bool:
+    return (
+        isinstance(element, cst.Index)
+        and isinstance(element.value, cst.UnaryOperation)
+        and isinstance(element.value.operator, cst.Minus)
+        and isinstance(element.value.expression, cst.Integer)
+        and element.value.expression.value == "1"
+    )
+
+
+def _computes_attention(method: cst.FunctionDef, frame: Frame) -> bool:
+    """A softmax and a matrix product in one method: `softmax(q @ k.transpose(-2, -1))`.
+
+    The frame's calls answer most methods; only one with a softmax and no matmul call is
+    walked, for the `@` operator.
+    """
+    names = {last_name(call.func) for call in frame.calls}
+    if "softmax" not in names:
+        return False
+    if names & {"matmul", "bmm", "einsum", "baddbmm"}:
+        return True
+    found = False
+
+    def enter(node: cst.CSTNode) -> bool:
+        nonlocal found
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
+            found = True
+        return not found and not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+
+    walk(method.body, enter)
+    return found
 
 
 def _is_self_name(node: cst.BaseExpression) -> bool:
