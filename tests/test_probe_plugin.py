@@ -179,9 +179,11 @@ def test_report_of_bnlint_run_confirms_bnlint_check_end_to_end(tmp_path: Path) -
         capture_output=True,
     )
     assert json.loads((tmp_path / "a.json").read_text())[0]["filename"] == "a/train.py"
+    (tmp_path / "other.json").write_text("[]")
+    options = ["--no-cache", "--select", "BN101", "--format", "concise", "--quiet"]
+    reports = ["--probe-report", "other.json", "--probe-report", "a.json"]
     checked = subprocess.run(
-        [*run, "check", "--no-cache", "--select", "BN101", "--format", "concise", "--quiet"]
-        + ["--probe-report", "a.json", "--probe-report", "a.json", "a", "b"],
+        [*run, "check", *options, *reports, "a", "b"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -96,6 +96,8 @@ def start_child() -> None:
         monitors.append(monitor)
 
     def leave() -> None:
+        if not monitors:  # the child never imported torch: nothing observed, import nothing
+            return
         from bnlint.probe.runtime import Monitor
 
         for monitor in monitors:

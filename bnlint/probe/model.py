@@ -326,7 +326,7 @@ class _Checker:
                 continue
             for path, block in sequence_blocks:
                 if any(sub is call.module for sub in block.modules()):
-                    self.add("BN205", call.module, layer=call.path, block=path or self.name)
+                    self.add("BN205", call.module, layer=call.path, block=path)
                     break
 
     # -- BN202 (needs every consumer of a layer's output: torch.fx) ---------------------

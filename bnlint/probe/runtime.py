@@ -121,6 +121,8 @@ class Monitor:
         self._grad_forwards: dict[tuple[int, Location | None], _GradForwards] = {}
         self._backwards = 0
         self._batches: dict[tuple[int, Location | None], _BatchSizes] = {}
+        # Models whose parameters change between forwards without an optimizer step (EMA).
+        self._ema_updated: weakref.WeakSet[nn.Module] = weakref.WeakSet()
         # Norms being re-calibrated on purpose (reset_running_stats(), momentum=None).
         self._recalibrating: weakref.WeakSet[nn.Module] = weakref.WeakSet()
         # Where each model was last cast to half precision, and switched to train().
@@ -322,10 +324,16 @@ class Monitor:
     ) -> None:
         key = (id(module), location)
         with self._lock:
+            if module in self._ema_updated:
+                return
             pending = self._open.get(key)
             if pending is not None and pending.model() is module:
                 if _fingerprint(module) != pending.fingerprint:
-                    del self._open[key]  # updated outside an optimizer (EMA): training
+                    # Updated outside an optimizer (an EMA teacher, a momentum encoder): its
+                    # training-mode forwards are part of training, now and at the end.
+                    del self._open[key]
+                    self._ema_updated.add(module)
+                    return
                 elif self._backwards == pending.backwards:
                     # The same line again with nothing trained in between: a loop over
                     # batches for evaluation.
