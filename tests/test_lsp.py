@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from bnlint.cli import main
 from bnlint.diagnostics import Finding, Position, RelatedLocation, Severity, Span
 from bnlint.lsp import diagnostic, utf16_column
+from bnlint.lsp.convert import column_units
 
 pytest.importorskip("pygls")
 
@@ -632,3 +633,23 @@ def test_related_locations_become_related_information(tmp_path: Path) -> None:
         },
     ]
     assert "relatedInformation" not in diagnostic(finding, lines)
+
+
+def test_columns_follow_the_negotiated_position_encoding(tmp_path: Path) -> None:
+    # Neovim offers UTF-8 first; the server takes it, and every column counts UTF-8 bytes.
+    client, capabilities = start(tmp_path, {"general": {"positionEncodings": ["utf-8"]}})
+    try:
+        assert capabilities["positionEncoding"] == "utf-8"
+        text = "label = '🙂'; model.eval\n"
+        (finding,) = open_document(client, tmp_path / "emoji.py", text)["diagnostics"]
+        assert finding["range"] == {
+            "start": {"line": 0, "character": 16},
+            "end": {"line": 0, "character": 26},
+        }
+    finally:
+        assert client.close() == 0
+
+
+def test_column_units_in_each_encoding() -> None:
+    line = "x = '🙂'; model.eval"
+    assert [column_units(line, 10, kind) for kind in ("utf-16", "utf-8", "utf-32")] == [10, 12, 9]

@@ -21,6 +21,7 @@ from bnlint import __version__
 from bnlint.diagnostics import Finding, RelatedLocation
 from bnlint.lsp.convert import (
     FIX_ALL_KIND,
+    UTF16,
     code_actions,
     diagnostic,
     fix_all_action,
@@ -69,6 +70,12 @@ class BnlintServer:
         text = self.server.client_capabilities.text_document
         return text is not None and text.diagnostic is not None
 
+    def encoding(self) -> str:
+        """The position encoding agreed at initialization (UTF-16 unless the client offered
+        another first): the unit of every column the server sends."""
+        kind = self.server.workspace.position_encoding
+        return str(getattr(kind, "value", kind) or UTF16)
+
     def client_refreshes(self) -> bool:
         workspace = self.server.client_capabilities.workspace
         return bool(workspace and workspace.diagnostics and workspace.diagnostics.refresh_support)
@@ -112,7 +119,8 @@ class BnlintServer:
     ) -> list[dict[str, Any]]:
         lines = linted.text.splitlines()
         return [
-            diagnostic(f, lines, self._locator(uri, f, lines, cells or {})) for f in linted.findings
+            diagnostic(f, lines, self._locator(uri, f, lines, cells or {}), self.encoding())
+            for f in linted.findings
         ]
 
     def diagnostics_for(self, uri: str) -> list[dict[str, Any]]:
@@ -177,9 +185,10 @@ class BnlintServer:
         notebook = self.server.workspace.get_notebook_document(cell_uri=uri)
         if notebook is not None:
             texts = self.state.fixed_notebook(self._cells(notebook), _path_of(notebook.uri))
-            return fix_all_documents_action(texts)
+            return fix_all_documents_action(texts, self.encoding())
         text = self.server.workspace.get_text_document(uri).source
-        return fix_all_action(uri, text, self.state.fixed_document(text, _path_of(uri)))
+        fixed = self.state.fixed_document(text, _path_of(uri))
+        return fix_all_action(uri, text, fixed, self.encoding())
 
     # --- publishing ----------------------------------------------------------------------
 
@@ -330,7 +339,12 @@ class BnlintServer:
                 findings, text = self.findings_for(uri)
                 actions.extend(
                     code_actions(
-                        uri, text, findings, params.range.start.line, params.range.end.line
+                        uri,
+                        text,
+                        findings,
+                        params.range.start.line,
+                        params.range.end.line,
+                        self.encoding(),
                     )
                 )
             if not wanted or any(FIX_ALL_KIND.startswith(kind) for kind in wanted):
