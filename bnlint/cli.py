@@ -85,7 +85,14 @@ def main() -> None:
     help="How findings are printed (default: `output-format` in the configuration, else"
     " text); `--format` is the same option.",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option(
+    "--output",
+    "--output-file",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False),
+    help="Write the report to FILE (`--output-file` is ruff's name).",
+)
 @click.option(
     "--fix/--no-fix", default=None, help="Apply safe fixes (default: `fix` in the configuration)."
 )

@@ -102,3 +102,12 @@ def test_sarif_uris_count_from_srcroot(project: Path) -> None:
     for item in run["results"]:
         location = item["locations"][0]["physicalLocation"]["artifactLocation"]
         assert location == {"uri": "src/train.py", "uriBaseId": "%SRCROOT%"}
+
+
+@pytest.mark.parametrize("option", ["--output", "--output-file", "-o"])
+def test_output_file_takes_ruffs_name_too(project: Path, option: str) -> None:
+    result = run_bnlint(["check", "--output-format", "json", option, "report.json", "src"], project)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert {finding["code"] for finding in report} == {"BN105", "BN401"}
