@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bnlint.analysis.modes import ModeFlow
     from bnlint.analysis.project import ProjectIndex
     from bnlint.analysis.semantic.scopes import SemanticModel
+    from bnlint.analysis.values import Values
     from bnlint.config import FileSettings
     from bnlint.registry import Report
 
@@ -61,6 +62,13 @@ class FileContext:
         from bnlint.analysis.semantic.scopes import SemanticModel
 
         return SemanticModel(self.module)
+
+    @cached_property
+    def values(self) -> Values:
+        """What object a name, attribute or container element holds (value flow)."""
+        from bnlint.analysis.values import Values
+
+        return Values(self)
 
     @cached_property
     def batch_sizes(self) -> BatchSizes:

@@ -147,11 +147,7 @@ class ModelIndex:
     def _facts(self, key: str, scope: Scope, depth: int) -> ModelFacts | None:
         if depth > 4:
             return None
-        values = self.scope_assignments(scope).get(key, [])
-        if not values and isinstance(scope, cst.FunctionDef) and not key.startswith("self."):
-            module_values = self.scope_assignments(self.ctx.module).get(key, [])
-            if module_values and not _is_param(scope, key.split(".")[0]):
-                values = module_values
+        values = self.ctx.values.sources(key, scope)
         facts = [self._from_value(key, value, scope, depth) for value in values]
         known = [f for f in facts if f is not None]
         if known and len(known) == len(facts):

@@ -34,6 +34,7 @@ from bnlint.analysis.intent import is_eval_name
 from bnlint.analysis.models import model_key
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import MODE_EVAL, MODE_TRAIN
+from bnlint.analysis.semantic.scopes import literal_key, value_key
 from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
 
@@ -518,7 +519,7 @@ class ModeFlow:
     # -- bindings ---------------------------------------------------------------------
 
     def _set(self, key: str, facts: Facts, state: State) -> State:
-        new = {k: v for k, v in state.items() if not k.startswith(key + ".")}
+        new = {k: v for k, v in state.items() if not _inside(k, key)}
         for member in {key, *self._aliases.get(key, ())}:
             new[member] = facts
         return new
@@ -530,19 +531,25 @@ class ModeFlow:
             else [e.value for e in target.elements]
         )
         for name in names:
-            key = dotted_name(name)
+            key = value_key(name)
             if key is not None and self._tracked(key, state) and key in state:
-                state = {k: v for k, v in state.items() if k != key and not k.startswith(key + ".")}
+                state = {k: v for k, v in state.items() if k != key and not _inside(k, key)}
         return state
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression, state: State) -> State:
-        key = dotted_name(target)
+        key = value_key(target)
         if key is None:
             return self._kill_target(target, state)
+        return self._bind_key(key, value, state)
+
+    def _bind_key(self, key: str, value: cst.BaseExpression, state: State) -> State:
         facts = self._value_facts(key, value, state)
-        state = {k: v for k, v in state.items() if k != key and not k.startswith(key + ".")}
+        state = {k: v for k, v in state.items() if k != key and not _inside(k, key)}
         if facts:
             state[key] = facts
+        # `models = {"net": Net(), ...}` / `nets = [Net(), ...]`: each element is an object.
+        for index, element in _literal_elements(value):
+            state = self._bind_key(f"{key}[{index!r}]", element, state)
         return state
 
     def _value_facts(self, key: str, value: cst.BaseExpression, state: State) -> Facts | None:
@@ -609,6 +616,29 @@ class ModeFlow:
         group = self._aliases.get(a, set()) | self._aliases.get(b, set()) | {a, b}
         for member in group:
             self._aliases[member] = group - {member}
+
+
+def _inside(key: str, owner: str) -> bool:
+    """Whether `key` is an attribute or element of `owner`: `net.head`, `nets[0]`."""
+    return key.startswith((owner + ".", owner + "["))
+
+
+def _literal_elements(value: cst.BaseExpression) -> list[tuple[int | str, cst.BaseExpression]]:
+    """The keyed elements of a dict, list or tuple literal (none when one is starred)."""
+    found: list[tuple[int | str, cst.BaseExpression]] = []
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if not isinstance(element, cst.DictElement):
+                return []
+            key = literal_key(element.key)
+            if key is not None:
+                found.append((key, element.value))
+    elif isinstance(value, cst.List | cst.Tuple):
+        for index, item in enumerate(value.elements):
+            if isinstance(item, cst.StarredElement):
+                return []
+            found.append((index, item.value))
+    return found
 
 
 def _pairs(

@@ -45,6 +45,8 @@ class ScopeBindings:
     module_uses: set[str] = field(default_factory=set)
     # Dotted names called as functions (`net(x)` -> "net").
     called: set[str] = field(default_factory=set)
+    # Loop variable -> the iterables it is bound from: `for m in models:` -> [models].
+    loop_sources: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
 
     def assign(self, key: str, value: cst.BaseExpression) -> None:
         self.assignments.setdefault(key, []).append(value)
@@ -162,7 +164,7 @@ class SemanticModel(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         scope = self._stack[-1]
         for target in node.targets:
-            dotted = dotted_name(target.target)
+            dotted = value_key(target.target)
             if dotted is not None:
                 scope.assign(dotted, node.value)
             elif isinstance(target.target, cst.Tuple) and isinstance(node.value, cst.Tuple):
@@ -198,6 +200,8 @@ class SemanticModel(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self.loops.append((node, self._scope_nodes()))
+        if isinstance(node.target, cst.Name):
+            self._stack[-1].loop_sources.setdefault(node.target.value, []).append(node.iter)
         self._bind_target(node.target, Binding("other", node=node))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
@@ -247,7 +251,7 @@ class SemanticModel(cst.CSTVisitor):
         self.call_scopes[node] = self._scope_nodes()
         func = node.func
         scope = self._stack[-1]
-        called = dotted_name(func)
+        called = value_key(func)
         if called is not None:
             scope.called.add(called)
         if isinstance(func, cst.Attribute) and func.attr.value in MODULE_METHODS:
@@ -308,11 +312,40 @@ class SemanticModel(cst.CSTVisitor):
 _MUTATORS = frozenset({"update", "setdefault", "pop", "__setitem__", "merge_with"})
 
 
+def value_key(expr: cst.BaseExpression) -> str | None:
+    """`a.b`, `models["net"]`, `nets[0].head` as a key; None for anything computed.
+
+    >>> value_key(parse_expression('models["net"]')) -> "models['net']"
+    >>> value_key(parse_expression("nets[i]")) -> None
+    """
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = value_key(expr.value)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        base = value_key(expr.value)
+        literal = literal_key(index.value) if isinstance(index, cst.Index) else None
+        return None if base is None or literal is None else f"{base}[{literal!r}]"
+    return None
+
+
+def literal_key(node: cst.BaseExpression) -> int | str | None:
+    """The value of an int or string literal used as a key or index, else None."""
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
+        return node.evaluated_value
+    return None
+
+
 def model_key(expr: cst.BaseExpression) -> str | None:
     """The key of a model expression: `self.net.module.to(d)` -> 'self.net'.
 
     >>> model_key(parse_expression("ddp.module")) -> 'ddp'
-    >>> model_key(parse_expression("nets[0]")) -> None
+    >>> model_key(parse_expression("nets[0]")) -> 'nets[0]'
+    >>> model_key(parse_expression("nets[i]")) -> None
     """
     while (
         isinstance(expr, cst.Call)
@@ -320,7 +353,7 @@ def model_key(expr: cst.BaseExpression) -> str | None:
         and expr.func.attr.value in MOVE_METHODS
     ):
         expr = expr.func.value
-    key = dotted_name(expr)
+    key = value_key(expr)
     if key is None:
         return None
     while key.endswith(".module"):
