@@ -103,7 +103,11 @@ def test_json_matches_the_contract_schema() -> None:
     }
     for finding in findings:
         assert keys <= finding.keys()
-        assert set(finding) - keys <= {"cell", "count"}
+        assert set(finding) - keys <= {"cell", "count", "related"}
+        for step in finding.get("related", []):
+            assert set(step) - {"cell"} == {"message", "filename", "location", "end_location"}
+            assert step["message"]
+            assert step["location"]["row"] >= 1
         assert re.fullmatch(r"BN\d{3}", finding["code"])
         assert finding["severity"] in ("error", "warning", "info")
         assert not Path(finding["filename"]).is_absolute()
