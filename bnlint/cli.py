@@ -134,7 +134,9 @@ def main() -> None:
 @click.option(
     "--write-baseline", is_flag=True, help="Record the current findings in the --baseline FILE."
 )
-@click.option("--watch", is_flag=True, help="Lint again whenever a file changes (Ctrl-C stops).")
+@click.option(
+    "--watch", "-w", is_flag=True, help="Lint again whenever a file changes (Ctrl-C stops)."
+)
 def check(**options: Any) -> None:
     """Lint files and directories (.py, .pyi, .ipynb); `-` reads standard input."""
     if options["write_baseline"] and not options["baseline"]:

@@ -151,6 +151,10 @@ def test_watch_refuses_standard_input_and_missing_paths(tmp_path: Path) -> None:
     result = run_bnlint(["check", "--watch", "nowhere.py"], tmp_path)
     assert result.exit_code == 2
     assert "path `nowhere.py` does not exist" in result.stderr
+    # ruff's short name works too.
+    result = run_bnlint(["check", "-w", "-"], tmp_path)
+    assert result.exit_code == 2
+    assert "cannot watch standard input" in result.stderr
 
 
 def test_only_sources_notebooks_and_configuration_start_a_run(tmp_path: Path) -> None:
