@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,17 @@ def cache_directory(project_root: Path, override: Path | None = None) -> Path:
     if from_environment:
         return Path(from_environment)
     return project_root / CACHE_DIRECTORY
+
+
+def remove_cache(folder: Path) -> bool:
+    """Delete a cache folder; False when there is none. A folder without bnlint's cache tag
+    is left alone: `--cache-dir` may name the wrong folder."""
+    if not folder.is_dir():
+        return False
+    if not (folder / "CACHEDIR.TAG").is_file():
+        raise OSError(f"{folder} is not a bnlint cache (no CACHEDIR.TAG)")
+    shutil.rmtree(folder)
+    return True
 
 
 def _stable(value: object) -> object:

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from bnlint import __version__
+from bnlint.cache import remove_cache
 from bnlint.catalog import RULES
 from bnlint.config import (
     CliOverrides,
@@ -56,6 +57,10 @@ class CheckOptions:
     config_file: tuple[str, ...] = ()
     show_settings: bool = False
     no_cache: bool = False
+    cache_dir: str | None = None
+    force_exclude: bool = False
+    show_files: bool = False
+    add_noqa: bool = False
     jobs: int | None = None
     stdin_filename: str | None = None
     quiet: bool = False
@@ -123,7 +128,11 @@ def _check(options: CheckOptions) -> ExitStatus:
         sys.stdout.write(resolver.settings_for(target.absolute()).describe())
         return ExitStatus.CLEAN
     session = _session(options, resolver)
+    if options.show_files:
+        return _show_files(session, options)
     run, stdin_text = _lint(session, options)
+    if options.add_noqa:
+        return _exit(_add_noqa(session, run), _tell_problems(run.files))
     had_error = _tell_problems(run.files)
     if options.fix or options.diff:
         pending, fix_errors = _apply_fixes(session, run, options, stdin_text)
@@ -175,8 +184,51 @@ def _session(options: CheckOptions, resolver: ConfigResolver) -> LintSession:
         resolver,
         LintOptions(fix=bool(options.fix or options.diff), unsafe_fixes=bool(options.unsafe_fixes)),
         use_cache=not options.no_cache,
+        cache_dir=Path(options.cache_dir) if options.cache_dir else None,
         workers=options.jobs,
+        force_exclude=options.force_exclude,
     )
+
+
+def _show_files(session: LintSession, options: CheckOptions) -> ExitStatus:
+    """`--show-files`: the files a run would lint, one per line, nothing linted."""
+    try:
+        discovered = session.discover(options.targets)
+    except MissingPath as error:
+        raise _Failed(f"path `{error}` does not exist") from None
+    except ConfigError as error:
+        raise _Failed(str(error)) from None
+    for item in sorted(discovered, key=lambda item: item.display):
+        click.echo(item.display)
+    return ExitStatus.CLEAN
+
+
+def _add_noqa(session: LintSession, run: RunResult) -> ExitStatus:
+    """`--add-noqa`: a `# noqa: CODE` on the first line of every finding, written in place."""
+    added, errors = session.add_noqa(run)
+    for message in errors:
+        _error(message)
+    noun = "directive" if added == 1 else "directives"
+    click.echo(f"Added {added} noqa {noun}.", err=True)
+    return ExitStatus.ERROR if errors else ExitStatus.CLEAN
+
+
+def clean_cache(cache_dir: str | None) -> ExitStatus:
+    """`bnlint clean`: remove the cache folder `bnlint check` uses from here."""
+    try:
+        resolver = ConfigResolver(CliOverrides())
+    except ConfigError as error:
+        _error(str(error))
+        return ExitStatus.ERROR
+    session = LintSession(resolver, cache_dir=Path(cache_dir) if cache_dir else None)
+    folder = session.cache_folder(Path.cwd() / "__init__.py")
+    try:
+        removed = remove_cache(folder)
+    except OSError as error:
+        _error(f"cannot remove {folder}: {error.strerror or error}")
+        return ExitStatus.ERROR
+    click.echo(f"Removed {folder}" if removed else f"No cache at {folder}", err=True)
+    return ExitStatus.CLEAN
 
 
 def _lint(session: LintSession, options: CheckOptions) -> tuple[RunResult, str]:
@@ -308,6 +360,7 @@ def _render(findings: list[Finding], run: RunResult, options: CheckOptions) -> s
         rules={code: (info.name, info.summary, info.severity) for code, info in RULES.items()},
         version=__version__,
         quiet=options.quiet,
+        unsafe_fixes=bool(options.unsafe_fixes),
         root=str(repository_root(Path.cwd())),
         cwd=str(Path.cwd()),
     )

@@ -116,6 +116,20 @@ def main() -> None:
     "--show-settings", is_flag=True, help="Print the settings the first PATH is linted with."
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="The cache folder (default: $BNLINT_CACHE_DIR, else `.bnlint_cache` at the project root).",
+)
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Skip excluded files even when named on the command line (as pre-commit names them).",
+)
+@click.option("--show-files", is_flag=True, help="Print the files that would be linted, and exit.")
+@click.option(
+    "--add-noqa", is_flag=True, help="Add a `# noqa: CODE` comment for every finding, and exit."
+)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: cores).")
 @click.option("--stdin-filename", help="The path to show (and configure) for `-`.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
@@ -148,6 +162,19 @@ def check(**options: Any) -> None:
     from bnlint.check_command import run_check
 
     sys.exit(int(run_check(**options)))
+
+
+@main.command()
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="The cache folder to remove (default: as `bnlint check` finds it).",
+)
+def clean(cache_dir: str | None) -> None:
+    """Remove the cache of the project in the current folder."""
+    from bnlint.check_command import clean_cache
+
+    sys.exit(int(clean_cache(cache_dir)))
 
 
 @main.command()

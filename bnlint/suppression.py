@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterable
+import tokenize
+from collections.abc import Iterable, Sequence
 
 from bnlint.diagnostics import Finding
 from bnlint.source import SourceText
@@ -43,3 +45,53 @@ def unsuppressed(findings: Iterable[Finding], source: SourceText) -> list[Findin
         for finding in findings
         if not line_suppresses(source.line(finding.span.start.row), finding.code)
     ]
+
+
+def add_noqa(source: SourceText, findings: Sequence[Finding]) -> tuple[str, int]:
+    """The text with a `# noqa: CODE` on the first line of every finding; lines changed.
+
+    Codes join a `# noqa: ...` already on the line. A line that cannot end with a comment
+    (inside a multi-line string, or continued by a backslash) is left alone.
+
+    `model.eval` (BN105 on row 1) becomes `model.eval  # noqa: BN105`.
+    """
+    wanted: dict[int, set[str]] = {}
+    for finding in findings:
+        wanted.setdefault(finding.span.start.row, set()).add(finding.code)
+    closed = _rows_without_comments(source.text)
+    if closed is None:
+        return source.text, 0
+    lines = source.text.splitlines(keepends=True)
+    changed = 0
+    for row, codes in sorted(wanted.items()):
+        if row in closed or not 1 <= row <= len(lines):
+            continue
+        line = lines[row - 1]
+        body = line.rstrip("\r\n")
+        missing = sorted(code for code in codes if not line_suppresses(body, code))
+        if not missing:
+            continue
+        listed = next((m for m in _LINE_NOQA.finditer(body) if m.group("codes") is not None), None)
+        if listed is not None:
+            end = listed.end("codes")
+            body = f"{body[:end]}, {', '.join(missing)}{body[end:]}"
+        else:
+            body = f"{body}  # noqa: {', '.join(missing)}"
+        lines[row - 1] = body + line[len(line.rstrip("\r\n")) :]
+        changed += 1
+    return "".join(lines), changed
+
+
+def _rows_without_comments(text: str) -> set[int] | None:
+    """Rows whose end is inside a string or continued by a backslash; None: not Python."""
+    closed: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.start[0] < token.end[0] and token.type != tokenize.NL:
+                closed.update(range(token.start[0], token.end[0]))
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for row, line in enumerate(text.splitlines(), start=1):
+        if line.endswith("\\"):
+            closed.add(row)
+    return closed

@@ -86,7 +86,8 @@ def _hooks(path: Path) -> dict[str, dict[str, Any]]:
 
 def test_shipped_hook_definition() -> None:
     hook = _hooks(ROOT / ".pre-commit-hooks.yaml")["bnlint"]
-    assert hook["entry"] == "bnlint check"
+    # pre-commit names every staged file: only --force-exclude keeps `exclude` in force.
+    assert hook["entry"] == "bnlint check --force-exclude"
     assert hook["language"] == "python"
     assert set(hook["types_or"]) == {"python", "pyi", "jupyter"}
 
@@ -122,3 +123,26 @@ def test_hook_fails_on_a_staged_buggy_file_and_passes_on_a_clean_one(user_repo: 
     passing = _try_repo(user_repo, "good.py")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+
+@needs_pre_commit
+def test_hook_skips_a_staged_file_the_configuration_excludes(user_repo: Path) -> None:
+    buggy = "def validate(model, loader):\n    model.eval\n    return [model(x) for x in loader]\n"
+    (user_repo / "pyproject.toml").write_text(
+        '[tool.bnlint]\nextend-exclude = ["generated/"]\n', encoding="utf-8"
+    )
+    (user_repo / "generated").mkdir()
+    (user_repo / "generated" / "model_pb.py").write_text(buggy, encoding="utf-8")
+    (user_repo / "own.py").write_text(buggy, encoding="utf-8")
+    _git(user_repo, "add", "pyproject.toml", "generated/model_pb.py", "own.py")
+
+    excluded = _try_repo(user_repo, "generated/model_pb.py")
+    assert excluded.returncode == 0, excluded.stdout + excluded.stderr
+    assert "BN105" not in excluded.stdout + excluded.stderr
+
+    # The same bug in a file the configuration does not exclude still blocks the commit.
+    both = _try_repo(user_repo, "generated/model_pb.py", "own.py")
+    output = both.stdout + both.stderr
+    assert both.returncode == 1, output
+    assert "own.py:2:5: BN105" in output
+    assert "model_pb.py" not in output

@@ -20,7 +20,10 @@ from bnlint.engine.files import lint_bytes
 from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
 from bnlint.engine.workers import Job, build_project, default_workers, lint_many
 from bnlint.fixes import ConcurrentModification, digest, write_atomic
+from bnlint.notebook import NOTEBOOK_SUFFIX
 from bnlint.progress import ProgressBar
+from bnlint.source import UndecodableSource, decode
+from bnlint.suppression import add_noqa
 
 if TYPE_CHECKING:
     from bnlint.analysis.project import ProjectIndex
@@ -166,6 +169,22 @@ class LintSession:
 
     # --- writing fixes -------------------------------------------------------------------
 
+    def add_noqa(self, run: RunResult) -> tuple[int, list[str]]:
+        """Suppress every finding of `run` where it is: lines changed, and errors, if any."""
+        by_name = {item.display: item.path for item in run.discovered}
+        changed = 0
+        errors = []
+        for result in run.files:
+            if result.filename not in by_name:
+                continue
+            try:
+                changed += _add_noqa_to(by_name[result.filename], result)
+            except ConcurrentModification:
+                errors.append(f"{result.filename} changed while bnlint read it; not written")
+            except (OSError, UndecodableSource) as error:
+                errors.append(f"cannot write {result.filename}: {error}")
+        return changed, errors
+
     def write_fixes(self, run: RunResult) -> list[str]:
         """Write every fixed file over the bytes it was linted from; the errors, if any.
 
@@ -185,6 +204,22 @@ class LintSession:
             except OSError as error:
                 errors.append(f"cannot write {result.filename}: {error.strerror or error}")
         return errors
+
+
+def _add_noqa_to(path: Path, result: FileResult) -> int:
+    """Write `# noqa` comments for `result`'s findings into `path`; the lines changed."""
+    source = result.source
+    if source is None or not result.findings or result.filename.endswith(NOTEBOOK_SUFFIX):
+        # A notebook's rows count within cells; its JSON text takes no comments.
+        return 0
+    text, changed = add_noqa(source, result.findings)
+    if not changed:
+        return 0
+    data = path.read_bytes()
+    if decode(data).text != source.text:
+        raise ConcurrentModification(str(path))
+    write_atomic(path, source.encode(text), digest(data))
+    return changed
 
 
 def original_text(run: RunResult, result: FileResult) -> str:

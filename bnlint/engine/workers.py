@@ -51,12 +51,20 @@ def tune_gc() -> None:
 
 @contextmanager
 def _pool(workers: int, project: ProjectIndex | None = None) -> Iterator[Executor]:
-    """A process pool that, on Ctrl-C, drops the files not yet started instead of waiting."""
+    """A process pool that, on Ctrl-C, stops at once instead of finishing queued files.
+
+    Stopping a worker mid-file loses nothing: workers only read the files they lint, and a
+    cache entry is written to a temporary file and renamed, never half-written in place.
+    """
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(project,))
     try:
         yield pool
     except BaseException:
+        # The queued chunks cannot be cancelled; their workers can be stopped.
+        processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
         raise
     pool.shutdown()
 

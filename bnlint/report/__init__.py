@@ -33,6 +33,8 @@ class RunReport:
     version: str = "0.0.0"
     # Findings only: no summary line.
     quiet: bool = False
+    # The run applies (and offers) unsafe fixes: they count as fixable with `--fix`.
+    unsafe_fixes: bool = False
     # Notebook cells by (filename, cell number): a notebook finding's rows count within these.
     cell_sources: Mapping[tuple[str, int], SourceText] = field(default_factory=dict)
     # The folder the run's relative filenames count from (the project root, in CI the
@@ -87,24 +89,39 @@ def render(format_name: str, report: RunReport) -> str:
     return text
 
 
+def fixable_now(finding: Finding, unsafe_fixes: bool) -> bool:
+    """Whether `--fix` fixes this finding in this run: a safe fix, or any fix when the run
+    allows unsafe ones. This is what the `[*]` marker promises."""
+    if finding.fix is None:
+        return False
+    return unsafe_fixes or finding.fix.applicability.value == "safe"
+
+
+def marker(finding: Finding, unsafe_fixes: bool = False) -> str:
+    return "[*] " if fixable_now(finding, unsafe_fixes) else ""
+
+
+def _count(count: int) -> str:
+    return f"{count} finding" if count == 1 else f"{count} findings"
+
+
 def summary_line(report: RunReport) -> str:
     count = len(report.findings)
-    if count == 0:
-        line = "All checks passed!"
-    else:
-        noun = "finding" if count == 1 else "findings"
-        line = f"Found {count} {noun}."
-        fixable = sum(1 for f in report.findings if f.fix is not None)
-        safe = sum(
-            1 for f in report.findings if f.fix is not None and f.fix.applicability.value == "safe"
-        )
-        if safe:
-            line += f"\n[*] {safe} fixable with `--fix`"
-            if fixable > safe:
-                line += f" ({fixable - safe} more with `--unsafe-fixes`)"
-            line += "."
-        elif fixable:
-            line += f"\n{fixable} fixable with `--fix --unsafe-fixes`."
     if report.fixes_applied:
-        line = f"Fixed {report.fixes_applied} finding(s).\n" + line
+        # As ruff says it: everything found, how much of it the fixes took care of.
+        total = count + report.fixes_applied
+        line = f"Found {_count(total)} ({report.fixes_applied} fixed, {count} remaining)."
+    elif count == 0:
+        return "All checks passed!"
+    else:
+        line = f"Found {_count(count)}."
+    fixable = sum(1 for f in report.findings if f.fix is not None)
+    now = sum(1 for f in report.findings if fixable_now(f, report.unsafe_fixes))
+    if now:
+        line += f"\n[*] {now} fixable with `--fix`"
+        if fixable > now:
+            line += f" ({fixable - now} more with `--unsafe-fixes`)"
+        line += "."
+    elif fixable:
+        line += f"\n{fixable} fixable with `--fix --unsafe-fixes`."
     return line

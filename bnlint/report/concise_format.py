@@ -3,22 +3,15 @@ summary line as `text` prints it (none with `--quiet`)."""
 
 from __future__ import annotations
 
-from bnlint.diagnostics import Applicability, Finding
-from bnlint.report import RunReport, location_label, summary_line
+from bnlint.report import RunReport, location_label, marker, summary_line
 
 # The runtime probe observed it (`bnlint run`, `bnlint check --probe-report`).
 _CONFIRMED = " (confirmed at run time)"
 
 
-def marker(finding: Finding) -> str:
-    # `[*]` promises that plain `--fix` fixes it, as the summary line counts it.
-    safe = finding.fix is not None and finding.fix.applicability is Applicability.SAFE
-    return "[*] " if safe else ""
-
-
 def render(report: RunReport) -> str:
     lines = [
-        f"{location_label(f)}: {f.code} {marker(f)}{f.full_message}{_CONFIRMED if f.confirmed else ''}"
+        f"{location_label(f)}: {f.code} {marker(f, report.unsafe_fixes)}{f.full_message}{_CONFIRMED if f.confirmed else ''}"
         for f in report.findings
     ]
     if not report.quiet:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from bnlint.diagnostics import Finding
-from bnlint.report import RunReport, summary_line
-from bnlint.report.concise_format import marker
+from bnlint.report import RunReport, marker, summary_line
 
 
 def _places(findings: list[Finding]) -> list[str]:
@@ -27,7 +26,7 @@ def render(report: RunReport) -> str:
         findings = list(group)
         lines.append(f"{filename}:")
         lines.extend(
-            f"  {place} {f.code} {marker(f)}{f.full_message}"
+            f"  {place} {f.code} {marker(f, report.unsafe_fixes)}{f.full_message}"
             for place, f in zip(_places(findings), findings, strict=True)
         )
         lines.append("")

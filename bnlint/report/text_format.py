@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bnlint.diagnostics import Finding, Severity
-from bnlint.report import RunReport, location_label, source_for, summary_line
+from bnlint.report import RunReport, location_label, marker, source_for, summary_line
 from bnlint.source import SourceText
 
 _CONTEXT_LINES = 1
@@ -19,12 +19,12 @@ _SEVERITY_STYLE = {
 }
 
 
-def _frame(finding: Finding, source: SourceText | None) -> Text:
+def _frame(finding: Finding, source: SourceText | None, unsafe_fixes: bool = False) -> Text:
     text = Text()
     text.append(location_label(finding), style="bold")
     text.append(": ")
     text.append(finding.code, style=_SEVERITY_STYLE[finding.severity])
-    text.append(f" {finding.message}")
+    text.append(f" {marker(finding, unsafe_fixes)}{finding.message}")
     if finding.confirmed:  # the runtime probe observed it (`bnlint run`, `--probe-report`)
         text.append(" (confirmed at run time)", style="bold green")
     text.append("\n")
@@ -89,7 +89,7 @@ def render(report: RunReport) -> str:
     buffer = io.StringIO()
     console = console_for(report, buffer)
     for finding in report.findings:
-        console.print(_frame(finding, source_for(report, finding)))
+        console.print(_frame(finding, source_for(report, finding), report.unsafe_fixes))
     if not report.quiet:
         console.print(summary_line(report), markup=False)
     return buffer.getvalue()
