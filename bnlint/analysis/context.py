@@ -12,6 +12,7 @@ from bnlint.source import SourceText
 
 if TYPE_CHECKING:
     from bnlint.analysis.batch_size import BatchSizes
+    from bnlint.analysis.freezes import Freezes
     from bnlint.analysis.intent import Intent
     from bnlint.analysis.loaders import TrainingSetup
     from bnlint.analysis.models import ModelIndex
@@ -69,6 +70,13 @@ class FileContext:
         from bnlint.analysis.values import Values
 
         return Values(self)
+
+    @cached_property
+    def freezes(self) -> Freezes:
+        """Frozen parameters and the ways the file keeps BatchNorm frozen (BN104)."""
+        from bnlint.analysis.freezes import freezes
+
+        return freezes(self.module)
 
     @cached_property
     def batch_sizes(self) -> BatchSizes:

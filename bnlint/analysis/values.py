@@ -30,6 +30,7 @@ import libcst as cst
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.semantic.scopes import literal_key, model_key
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -68,6 +69,26 @@ class Values:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
+        self._called: dict[int, frozenset[str]] = {}
+
+    def called_in(self, node: cst.CSTNode) -> frozenset[str]:
+        """Keys called as functions anywhere under `node`: `net(x)`, `net.forward(x)` -> 'net'."""
+        found = self._called.get(id(node))
+        if found is None:
+            keys: set[str] = set()
+
+            class _Collect(cst.CSTVisitor):
+                def visit_Call(self, call: cst.Call) -> None:
+                    func = call.func
+                    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+                        func = func.value
+                    key = model_key(func)
+                    if key is not None:
+                        keys.add(key)
+
+            visit_tree(node, _Collect())
+            found = self._called[id(node)] = frozenset(keys)
+        return found
 
     def _qualified(self, expr: cst.BaseExpression) -> str | None:
         return self.ctx.names.qualified_name(expr.func) if isinstance(expr, cst.Call) else None

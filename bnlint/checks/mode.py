@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from bnlint.analysis.calls import boolean
+from bnlint.analysis.contents import contains
 from bnlint.analysis.intent import Purpose, is_training_step
 from bnlint.analysis.models import ModelFacts, model_key
 from bnlint.analysis.names import dotted_name
-from bnlint.analysis.project import BATCH_NORM, Tri
-from bnlint.analysis.walk import visit as visit_tree
+from bnlint.analysis.torch_api import BATCH_NORM
+from bnlint.analysis.tri import Tri
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import InsertBefore, NodeFix, Replace, Rule, register
 
@@ -150,23 +150,6 @@ class MissingEval(Rule):
         )
 
 
-def _called_keys(node: cst.CSTNode) -> set[str]:
-    """Keys called as functions anywhere under `node`: `net(x)` -> 'net'."""
-    found: set[str] = set()
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "forward":
-                func = func.value
-            key = model_key(func)
-            if key is not None:
-                found.add(key)
-
-    visit_tree(node, _Collect())
-    return found
-
-
 @register
 class TrainNotRestored(Rule):
     """A training step is reachable while the model is in eval mode."""
@@ -185,7 +168,6 @@ class TrainNotRestored(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._reported: set[tuple[str, str]] = set()
-        self._loop_calls: dict[int, set[str]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -207,11 +189,7 @@ class TrainNotRestored(Rule):
         return None
 
     def _loop_called(self, loop: cst.For | cst.While) -> set[str]:
-        found = self._loop_calls.get(id(loop))
-        if found is None:
-            found = _called_keys(loop.body)
-            self._loop_calls[id(loop)] = found
-        return found
+        return set(self.ctx.values.called_in(loop.body))
 
     def _check(self, node: cst.Call, keys: set[str]) -> None:
         ctx = self.ctx
@@ -320,86 +298,6 @@ class ExportInTrainMode(Rule):
         self.report(node, model=model.key, export=export, reason=fact.reason, effect=effect)
 
 
-@dataclass
-class _Freezes:
-    """What a file does to frozen parameters and BatchNorm modes (one scan per file)."""
-
-    # (enclosing class name or None, frozen key as written): `self.backbone`, `model.encoder`.
-    frozen: list[tuple[str | None, str]] = field(default_factory=list)
-    # Keys put in eval mode anywhere in the file.
-    evaluated: set[str] = field(default_factory=set)
-    # The file freezes BatchNorm some other way (a BN-only eval loop, a `train()` override,
-    # FrozenBatchNorm, `track_running_stats`, `momentum = 0`).
-    handles_bn: bool = False
-
-
-class _FreezeScanner(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = _Freezes()
-        self._classes: list[str] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node.name.value == "train" and self._classes:
-            self.found.handles_bn = True  # a `train(mode)` override that keeps BN frozen
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value in ("FrozenBatchNorm2d", "track_running_stats", "freeze_bn", "_BatchNorm"):
-            self.found.handles_bn = True
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.visit_Name(node.attr)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Name) and func.value == "isinstance" and len(node.args) == 2:
-            classes = cst.Module(body=[]).code_for_node(node.args[1].value)
-            if "BatchNorm" in classes or "_NormBase" in classes:
-                self.found.handles_bn = True  # a loop that treats BatchNorm layers apart
-        if not isinstance(func, cst.Attribute):
-            return
-        key = model_key(func.value)
-        if key is None:
-            return
-        if func.attr.value == "eval" or (
-            func.attr.value == "train" and node.args and boolean(node.args[0].value) is False
-        ):
-            self.found.evaluated.add(key)
-        if (
-            func.attr.value == "requires_grad_"
-            and node.args
-            and boolean(node.args[0].value) is False
-        ):
-            self.found.frozen.append((self._class(), key))
-
-    def visit_For(self, node: cst.For) -> None:
-        # for p in backbone.parameters(): p.requires_grad = False
-        iterator = node.iter
-        if not (
-            isinstance(iterator, cst.Call)
-            and isinstance(iterator.func, cst.Attribute)
-            and iterator.func.attr.value == "parameters"
-            and isinstance(node.target, cst.Name)
-        ):
-            return
-        owner = model_key(iterator.func.value)
-        target = node.target.value
-        if owner is None:
-            return
-        text = cst.Module(body=[]).code_for_node(node.body)
-        if f"{target}.requires_grad = False" in text or f"{target}.requires_grad_(False)" in text:
-            self.found.frozen.append((self._class(), owner))
-
-    def _class(self) -> str | None:
-        return self._classes[-1] if self._classes else None
-
-
 @register
 class FrozenBnStillUpdating(Rule):
     """Frozen parameters of a part with BatchNorm whose running statistics `train()` updates."""
@@ -416,10 +314,6 @@ class FrozenBnStillUpdating(Rule):
     )
     hint = "call `{frozen}.eval()` after `{model}.train()`, or use frozen BatchNorm layers"
 
-    def __init__(self, ctx: FileContext) -> None:
-        super().__init__(ctx)
-        self._scan: _Freezes | None = None
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute) or func.attr.value != "train":
@@ -429,11 +323,7 @@ class FrozenBnStillUpdating(Rule):
         key = model_key(func.value)
         if key is None:
             return
-        if self._scan is None:
-            scanner = _FreezeScanner()
-            visit_tree(self.ctx.module, scanner)
-            self._scan = scanner.found
-        scan = self._scan
+        scan = self.ctx.freezes
         if scan.handles_bn or not scan.frozen:
             return
         model = self.ctx.models.model_for(func.value, at=node)
@@ -478,4 +368,4 @@ class FrozenBnStillUpdating(Rule):
             reference = project.attribute_class(reference.rpartition(".")[2], attribute)
         if reference is None:
             return Tri.UNKNOWN
-        return project.contains(reference, BATCH_NORM)
+        return contains(reference, BATCH_NORM, project)
