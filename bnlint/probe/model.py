@@ -297,7 +297,7 @@ class _Checker:
             return  # a head that eval mode skips: the normalized output is an embedding
         # The static rule anchors a norm applied in `forward` at that call: name it too, so a
         # `--probe-report` confirms the static finding whichever of the two it is pinned to.
-        also = ()
+        also: tuple[tuple[Location, str], ...] = ()
         if last.caller is not None and last.caller != self.site(last.module):
             also = ((last.caller, f"`{layer_label(last.path, self.name)}` applied here"),)
         self.add("BN201", last.module, also=also, layer=last.path, model=self.name)
@@ -343,7 +343,7 @@ class _Checker:
         for node in graph.nodes:
             if node.op != "call_module":
                 continue
-            layer = modules.get(str(node.target))
+            layer: nn.Module | None = modules.get(str(node.target))
             if layer is None or not isinstance(layer, (*layers.CONVS, nn.Linear)):
                 continue
             if getattr(layer, "bias", None) is None or len(node.users) != 1:

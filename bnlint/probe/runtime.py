@@ -196,8 +196,9 @@ class Monitor:
         )
 
     def uninstall(self) -> None:
-        if self._warning_filter in warnings.filters:
-            warnings.filters.remove(self._warning_filter)
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]
+        if self._warning_filter in filters:
+            filters.remove(self._warning_filter)
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
@@ -398,7 +399,7 @@ class Monitor:
         def backpropagated(grad: torch.Tensor) -> None:
             seen.backpropagated = True
 
-        tensor.register_hook(backpropagated)
+        tensor.register_hook(backpropagated)  # type: ignore[no-untyped-call]
 
     def _record_batch(self, call: _Call, norm: nn.Module, args: tuple[Any, ...]) -> None:
         tensor = args[0] if args and isinstance(args[0], torch.Tensor) else None
@@ -427,12 +428,14 @@ class Monitor:
                 name = "float16" if dtype == torch.float16 else "bfloat16"
                 # Pinned at the cast, as the static rule is; the forward is the evidence.
                 cast = self._cast_site(call.root, norm)
-                also = ((call.location, "trains here in half precision"),) if cast else ()
+                also: tuple[tuple[Location, str], ...] = ()
+                if cast is not None and call.location is not None:
+                    also = ((call.location, "trains here in half precision"),)
                 self._add(
                     make_finding(
                         "BN402",
                         cast or call.location,
-                        also=also if call.location else (),
+                        also=also,
                         model=call.name,
                         dtype=name,
                     )
@@ -772,9 +775,9 @@ class Monitor:
                 )
                 collector.add(replace(finding, count=seen.repeats + 1), count=True)
         for (_, location), sizes in list(self._batches.items()):
-            finding = self._batch_finding(sizes, location)
-            if finding is not None:
-                collector.add(finding)
+            batch_finding = self._batch_finding(sizes, location)
+            if batch_finding is not None:
+                collector.add(batch_finding)
         return collector.findings()
 
     def _batch_finding(self, sizes: _BatchSizes, location: Location | None) -> Finding | None:
