@@ -8,6 +8,7 @@ import libcst as cst
 
 from bnlint.analysis.project import ProjectIndex
 from bnlint.analysis.structure import Kind, Layer, Link, structure_of
+from bnlint.analysis.structure.layers import compare_widths
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import NodeFix, Replace, Rule, register
 
@@ -171,7 +172,7 @@ class NormFeaturesMismatch(_StructureRule):
     name = "norm-features-mismatch"
     severity = Severity.ERROR
     triggers = _NORM_TRIGGERS
-    message = "`{norm}` {problem}, so the first forward pass fails"
+    message = "`{norm}` {problem}, so the first forward pass fails{when}"
     hint = "{advice}"
 
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -186,14 +187,21 @@ class NormFeaturesMismatch(_StructureRule):
             produced, expected = layer.out_features(), norm.num_features()
             if produced is None or expected is None:
                 continue
-            out, num = produced.integer(), expected.integer()
-            if out is None or num is None or out == num:
+            verdict, condition = compare_widths(produced, expected)
+            if verdict not in ("different", "differs-when"):
                 continue
+            out = produced.integer()
+            num = expected.integer()
+            out_text = str(out) if out is not None else f"`{self.ctx.code_for(produced.node)}`"
+            num_text = str(num) if num is not None else f"`{self.ctx.code_for(expected.node)}`"
             self.report(
                 norm.node,
                 norm=self.show(norm),
-                problem=f"expects {num} features but `{self.show(layer)}` produces {out}",
-                advice=f"make the norm's `num_features` {out}, or fix the layer before it",
+                problem=(
+                    f"expects {num_text} features but `{self.show(layer)}` produces {out_text}"
+                ),
+                when=f" whenever {condition}" if verdict == "differs-when" else "",
+                advice=f"make the norm's `num_features` {out_text}, or fix the layer before it",
             )
 
     def _rank_mismatch(self, layer: Layer, norm: Layer) -> bool:
@@ -219,6 +227,7 @@ class NormFeaturesMismatch(_StructureRule):
                 f"produces {produced} output"
             ),
             advice=f"use `{wanted}` after `{self.ctx.code_for(layer.node.func)}`",
+            when="",
         )
         return True
 

@@ -265,6 +265,18 @@ class _Walker:
             attribute = func.attr.value
             self.reference(attribute)
             element = self.attribute(attribute)
+            if (
+                isinstance(element, Layer)
+                and element.spec.extra_inputs
+                and node.args
+                and node.args[0].keyword is None
+                and not node.args[0].star
+            ):
+                # `self.conv(x, edge_index)`: the features go in first, the graph after.
+                source = self.operand(node.args[0].value)
+                for arg in node.args[1:]:
+                    self.expression(arg.value)
+                return self.apply(node, element, attribute, source)
             if element is None or not single:
                 for arg in node.args:
                     self.expression(arg.value)

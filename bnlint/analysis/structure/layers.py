@@ -44,6 +44,13 @@ class Spec:
     p_position: int = 0
     # A call of torch.nn.functional: no constructor, nothing to anchor a fix on.
     functional: bool = False
+    # Whether the layer adds a bias when the call does not say (Conv2dNormActivation
+    # and timm's ConvNormAct end in their own norm and leave the conv's bias out).
+    bias_default: bool = True
+    # Graph layers take the node features first and the graph after (`conv(x, edge_index)`).
+    extra_inputs: bool = False
+    # The keyword that multiplies the output width when given (GATConv's `heads`).
+    width_multiplier: str | None = None
 
 
 def _specs() -> dict[str, Spec]:
@@ -77,6 +84,25 @@ def _specs() -> dict[str, Spec]:
         table[f"torch.nn.{name}"] = Spec(Kind.DROPOUT)
     for name in ("Softmax", "LogSoftmax", "Sigmoid"):
         table[f"torch.nn.{name}"] = Spec(Kind.OUTPUT)
+    # Third-party layers whose signatures are known (not guessed from their names).
+    for name in ("GCNConv", "SAGEConv", "GraphConv", "ChebConv", "GATConv", "GATv2Conv"):
+        table[f"torch_geometric.nn.{name}"] = Spec(
+            Kind.LINEAR,
+            None,
+            out_position=1,
+            extra_inputs=True,
+            width_multiplier="heads" if name.startswith("GAT") else None,
+        )
+    for module in ("timm.layers", "timm.models.layers", "timm.layers.conv_bn_act"):
+        for name in ("ConvNormAct", "ConvBnAct"):
+            table[f"{module}.{name}"] = Spec(Kind.CONV, 2, out_position=1, bias_default=False)
+    for module in ("torchvision.ops", "torchvision.ops.misc"):
+        table[f"{module}.Conv2dNormActivation"] = Spec(
+            Kind.CONV, 2, out_position=1, bias_default=False
+        )
+        table[f"{module}.Conv3dNormActivation"] = Spec(
+            Kind.CONV, 3, out_position=1, bias_default=False
+        )
     return table
 
 
@@ -137,6 +163,94 @@ class Expr:
         return self.scope.key(self.node)
 
 
+# A width as a linear form: variable -> coefficient, and a constant. Variables are names the
+# frame does not bind to one value (parameters), `cfg[1]`, or attributes (`self.width`).
+Linear = tuple[dict[str, int], int]
+
+
+def _linear(node: cst.BaseExpression, scope: Scope, depth: int = 0) -> Linear | None:
+    if depth > 8:
+        return None
+    if isinstance(node, cst.Integer):
+        return {}, int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = _linear(node.expression, scope, depth + 1)
+        return None if inner is None else ({k: -v for k, v in inner[0].items()}, -inner[1])
+    if isinstance(node, cst.BinaryOperation):
+        left = _linear(node.left, scope, depth + 1)
+        right = _linear(node.right, scope, depth + 1)
+        if left is None or right is None:
+            return None
+        if isinstance(node.operator, cst.Add | cst.Subtract):
+            sign = 1 if isinstance(node.operator, cst.Add) else -1
+            terms = dict(left[0])
+            for key, value in right[0].items():
+                terms[key] = terms.get(key, 0) + sign * value
+            return {k: v for k, v in terms.items() if v}, left[1] + sign * right[1]
+        if isinstance(node.operator, cst.Multiply):
+            for factor, other in ((left, right), (right, left)):
+                if not factor[0]:
+                    return {k: v * factor[1] for k, v in other[0].items() if v}, other[1] * factor[
+                        1
+                    ]
+        return None
+    if isinstance(node, cst.Name):
+        found = scope.lookup(node.value)
+        if found is not None:
+            return _linear(found[0], found[1], depth + 1)
+        return {node.value: 1}, 0
+    if isinstance(node, cst.Subscript | cst.Attribute):
+        written = scope.key(node)
+        return {written: 1}, 0
+    return None
+
+
+def compare_widths(a: Expr, b: Expr) -> tuple[str, str | None]:
+    """How two widths compare: ("same" | "different" | "differs-when" | "unknown", condition).
+
+    >>> 64 and 32 -> ("different", None);  `2 * c` and `c` -> ("different", None)
+    >>> `out` and `h` (two parameters) -> ("differs-when", "`out` and `h` differ")
+    >>> `c` and `c` -> ("same", None);  `a * b` and `c` -> ("unknown", None)
+    """
+    known = same_value(a, b)
+    if known is True:
+        return "same", None
+    if known is False:
+        return "different", None
+    if not a.scope.same_frame(b.scope):
+        return "unknown", None
+    left, right = _linear(a.node, a.scope), _linear(b.node, b.scope)
+    if left is None or right is None:
+        return "unknown", None
+    terms = dict(left[0])
+    for key, value in right[0].items():
+        terms[key] = terms.get(key, 0) - value
+    terms = {k: v for k, v in terms.items() if v}
+    constant = left[1] - right[1]
+    if not terms:
+        return ("same", None) if constant == 0 else ("different", None)
+    if (
+        len(terms) == 1
+        and constant == 0
+        and len(left[0]) == 1
+        and len(right[0]) == 1
+        and left[0].keys() == right[0].keys()
+    ):
+        # `2 * c` against `c`: equal only for a width of zero.
+        return "different", None
+    single = (
+        len(left[0]) == 1
+        and len(right[0]) == 1
+        and left[1] == 0
+        and right[1] == 0
+        and next(iter(left[0].values())) == 1
+        and next(iter(right[0].values())) == 1
+    )
+    if single:
+        return "differs-when", f"`{a.key()}` and `{b.key()}` differ"
+    return "unknown", None
+
+
 def same_value(a: Expr, b: Expr) -> bool | None:
     """True when both are known and equal (or written alike), False when both known and differ.
 
@@ -194,8 +308,13 @@ class Layer:
         return any(arg.star for arg in self.node.args)
 
     def out_features(self) -> Expr | None:
-        """out_channels / out_features, when written."""
+        """out_channels / out_features, when written (and not multiplied by heads)."""
         name = "out_features" if self.kind is Kind.LINEAR else "out_channels"
+        if self.spec.extra_inputs:
+            name = "out_channels"
+        multiplier = self.spec.width_multiplier
+        if multiplier is not None and (self._arg(multiplier, 2) is not None or self._has_star()):
+            return None
         value = self._arg(name, self.spec.out_position)
         return None if value is None else Expr(value, self.scope)
 
@@ -212,7 +331,7 @@ class Layer:
         """True for the default or `bias=True`; None when it depends on a variable."""
         value = self.bias_node()
         if value is None:
-            return None if self._has_star() else True
+            return None if self._has_star() else self.spec.bias_default
         return self.scope.boolean(value)
 
     def affine(self) -> bool | None:
