@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -194,7 +193,10 @@ def test_report_severity_can_be_raised_per_finding() -> None:
 # Fixes declared vs. fixes returned, over every case and fixture
 
 
-EXAMPLES: list[Path] = sorted([*CASES.glob("BN*/*.py"), *FIXTURES.rglob("*.py")])
+EXAMPLES: list[tuple[str, bytes]] = [
+    *((p.name, p.read_bytes()) for p in sorted([*CASES.glob("BN*/*.py"), *FIXTURES.rglob("*.py")])),
+    ("broken.py", b"def broken(:\n    pass\n"),  # BN001 has no case folder of its own
+]
 
 
 @pytest.mark.parametrize("code", STATIC)
@@ -202,11 +204,10 @@ def test_declared_fixability_matches_the_findings(code: str) -> None:
     rule = RULES[code]
     settings = FileSettings(frozenset({code}))
     findings = [
-        finding
-        for path in EXAMPLES
-        for finding in lint_bytes(path.read_bytes(), path.name, settings).findings
+        finding for name, data in EXAMPLES for finding in lint_bytes(data, name, settings).findings
     ]
-    # That each rule has cases at all is test_rule_cases.py's job.
+    # A rule that fires nowhere would pass everything below without being checked.
+    assert findings, f"{code} fires on none of the cases and fixtures"
     for finding in findings:
         if rule.fixable is FixAvailability.NEVER:
             assert finding.fix is None, f"{code} is declared unfixable: {finding.full_message}"
@@ -218,6 +219,8 @@ def test_declared_fixability_matches_the_findings(code: str) -> None:
             )
             assert finding.fix.applicability.value in allowed, code
             assert finding.fix.edits
+    if rule.fixable is not FixAvailability.NEVER:
+        assert any(f.fix is not None for f in findings), f"{code} is fixable but never fixed"
 
 
 # Selection

@@ -81,8 +81,6 @@ _TRAINER_BASES = frozenset(
 _TRAINING_TEXT = re.compile(r"\.backward\(|\.step\(")
 _LOADING_TEXT = re.compile(r"\.load_state_dict\(|torch\.load\(")
 
-Loop = cst.For | cst.While
-
 
 @dataclass(frozen=True)
 class Purpose:

@@ -4,8 +4,8 @@
 
     >>> ctx.models.model_for(node.func, at=node)      # `net(x)` after `net = Net().cuda()`
     ModelFacts(key='net', reference='Net', batch_norm=Tri.YES, dropout=Tri.NO, ...)
-    >>> ctx.models.contains_batch_norm(expr, at=node)  # yes / no / unknown
-    Tri.UNKNOWN
+    >>> ctx.models.model_for(cst.Name("features"), at=node)  # `features = extract(x)`
+    None
 
 An expression is a model when the code says so: it is bound to a constructor of an
 `nn.Module` subclass (from this file or any file of the run), a torchvision/timm/hub factory,
@@ -13,7 +13,8 @@ An expression is a model when the code says so: it is bound to a constructor of 
 it is a `self.x` attribute assigned one of those in the class; or `.eval()`/`.train()` /
 `.parameters()` and friends are called on it, or its annotation is a module class. Names
 alone never make a model. What it contains is `Tri.UNKNOWN` unless its class or factory
-is known; rules count UNKNOWN as "may contain" for modes, and stay silent for stronger claims.
+is known (`contents.contains`); rules count UNKNOWN as "may contain" for modes, and stay
+silent for stronger claims. What an expression holds comes from the value flow (`ctx.values`).
 `at` must be the node being visited or one of its ancestors (the answer depends on the scope).
 """
 
@@ -108,16 +109,6 @@ class ModelIndex:
             return None
         return self.model_for(func, at=call)
 
-    def contains(self, facts: ModelFacts, kind: str) -> Tri:
-        """Whether the model `facts` describes holds a layer of `kind` (`contents.contains`)."""
-        if kind == BATCH_NORM:
-            return facts.batch_norm
-        if kind == DROPOUT:
-            return facts.dropout
-        if facts.reference is None:
-            return Tri.UNKNOWN
-        return contains(facts.reference, kind, self.project)
-
     # -- scopes -----------------------------------------------------------------------
 
     def _scope(self, at: cst.CSTNode) -> Scope:
@@ -134,10 +125,6 @@ class ModelIndex:
             if isinstance(node, cst.ClassDef):
                 return node
         return None
-
-    def scope_assignments(self, scope: Scope) -> dict[str, list[cst.BaseExpression]]:
-        """`key -> values assigned to it` in one scope (not entering nested functions)."""
-        return self.ctx.semantic.scope(scope).assignments
 
     def _uses_as_module(self, scope: Scope, key: str) -> bool:
         return key in self.ctx.semantic.scope(scope).module_uses
