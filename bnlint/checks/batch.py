@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -10,6 +9,7 @@ import libcst as cst
 from bnlint.analysis.batch_size import Value
 from bnlint.analysis.bindings import enclosing_scopes
 from bnlint.analysis.calls import argument, boolean, has_star_args
+from bnlint.analysis.distributed import sync_batch_norm
 from bnlint.analysis.loaders import DDP, Role
 from bnlint.analysis.names import dotted_name
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
@@ -18,7 +18,6 @@ from bnlint.registry import NodeFix, Replace, Rule, register
 # DataLoader(dataset, batch_size=1, ...): `batch_size` is the second positional parameter.
 _BATCH_SIZE_POSITION = 1
 _DROP_LAST_POSITION = 8
-_SYNC_BATCH_NORM = re.compile(rb"SyncBatchNorm|convert_sync_batchnorm|sync_?bn", re.IGNORECASE)
 
 
 def _origin(value: Value) -> str:
@@ -118,7 +117,8 @@ class LastBatchOfOne(Rule):
     triggers = (b"DataLoader",)
     message = (
         "`{loader}` trains `{model}`, which has BatchNorm, without `drop_last=True`: "
-        "a last batch of one sample may be normalized by itself or crash"
+        "a last batch of one sample may be normalized by itself, which crashes only where "
+        "the BatchNorm input has no spatial extent (a Linear head, BatchNorm1d on features)"
     )
     hint = "pass `drop_last=True`"
 
@@ -167,10 +167,10 @@ class NoSyncbnSmallBatch(Rule):
     triggers = (b"DistributedDataParallel",)
     options: ClassVar[dict[str, Any]] = {"per-device-batch-size": 16}
     message = (
-        "`{model}` has BatchNorm and each device trains on batches of {size}{origin} without "
-        "SyncBatchNorm, so every device normalizes with its own small batch{accumulation}"
+        "`{model}` has BatchNorm and each device trains on batches of {size}{origin} "
+        "{syncbn}, so every device normalizes with its own small batch{accumulation}"
     )
-    hint = "convert it with `nn.SyncBatchNorm.convert_sync_batchnorm({model})` before wrapping it in DistributedDataParallel"
+    hint = "{advice}"
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.names.matches(node.func, DDP) is None or not node.args:
@@ -178,8 +178,8 @@ class NoSyncbnSmallBatch(Rule):
         model_arg = argument(node, "module", 0)
         if model_arg is None:
             return
-        data = self.ctx.source.text.encode("utf-8", errors="surrogatepass")
-        if _SYNC_BATCH_NORM.search(data):
+        sync = sync_batch_norm(self.ctx)
+        if sync.converts and sync.opt_in is None:
             return
         scopes = enclosing_scopes(self.ctx.ancestors)
         if self.ctx.training.has_batch_norm(model_arg.value, scopes) is not True:
@@ -188,12 +188,52 @@ class NoSyncbnSmallBatch(Rule):
         threshold = int(self.option("per-device-batch-size"))
         if smallest is None or not 0 < smallest.value < threshold:
             return
+        model = dotted_name(model_arg.value) or self.ctx.code_for(model_arg.value)
         self.report(
             node,
-            model=dotted_name(model_arg.value) or self.ctx.code_for(model_arg.value),
+            model=model,
             size=str(smallest.value),
             origin=_origin(smallest),
+            syncbn=(
+                f"with SyncBatchNorm only behind `{sync.opt_in}`, which is off by default"
+                if sync.opt_in
+                else "without SyncBatchNorm"
+            ),
             accumulation=_accumulation(self.ctx.batch_sizes.accumulation),
+            advice=(
+                f"run with `{sync.opt_in}`, or convert by default"
+                if sync.opt_in
+                else f"convert it with `nn.SyncBatchNorm.convert_sync_batchnorm({model})`"
+            )
+            + " before wrapping it in DistributedDataParallel",
+        )
+
+    def _split_total(self, expr: cst.BaseExpression, scopes: list[cst.CSTNode]) -> Value | None:
+        """`total // world_size` with a known total: each device gets at most the total.
+
+        >>> `args.batch_size // WORLD_SIZE` with `--batch-size` default 16 -> at most 8
+        """
+        if (
+            isinstance(expr, cst.Call)
+            and dotted_name(expr.func) == "int"
+            and len(expr.args) == 1
+            and not expr.args[0].star
+        ):
+            expr = expr.args[0].value
+        if not (
+            isinstance(expr, cst.BinaryOperation)
+            and isinstance(expr.operator, cst.FloorDivide | cst.Divide)
+        ):
+            return None
+        total = self.ctx.batch_sizes.resolve(expr.left, scopes)
+        if total is None or total.value < 2:
+            return None
+        # DistributedDataParallel runs two or more processes: each gets half the total at most.
+        divisor = self.ctx.code_for(expr.right)
+        return Value(
+            total.value // 2,
+            f"at most: {total.value} from {total.origin or 'the total'} divided by `{divisor}`, "
+            "on two or more devices",
         )
 
     def _smallest_training_batch(self) -> Value | None:
@@ -207,6 +247,8 @@ class NoSyncbnSmallBatch(Rule):
                 continue
             scopes = training.index.call_scopes.get(loader, ())
             value = self.ctx.batch_sizes.resolve(arg.value, list(scopes))
+            if value is None:
+                value = self._split_total(arg.value, list(scopes))
             if value is None:
                 return None  # one loader's batch is unknown: its model may be the wrapped one
             values.append(value)
