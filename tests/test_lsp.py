@@ -653,3 +653,14 @@ def test_columns_follow_the_negotiated_position_encoding(tmp_path: Path) -> None
 def test_column_units_in_each_encoding() -> None:
     line = "x = '🙂'; model.eval"
     assert [column_units(line, 10, kind) for kind in ("utf-16", "utf-8", "utf-32")] == [10, 12, 9]
+
+
+def test_a_broken_configuration_is_reported_and_defaults_still_lint(
+    client: LspClient, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nselct = ['BN1']\n", encoding="utf-8")
+    published = open_document(client, tmp_path / "validate.py", BAD)
+    assert [d["code"] for d in published["diagnostics"]] == ["BN105"]
+    message = client.notification("window/logMessage")
+    assert "configuration error" in message["message"]
+    assert "selct" in message["message"]

@@ -63,7 +63,6 @@ class LintState:
 
     def __init__(self) -> None:
         self._session: LintSession | None = None
-        self._problem: str | None = None
         # Configuration files above each linted folder: (path, mtime, size) of those present.
         self._stamps: dict[Path, tuple[tuple[str, int, int], ...]] = {}
         # Bumped when the configuration or files on disk change: cached answers expire.
@@ -72,13 +71,10 @@ class LintState:
     # --- configuration ---------------------------------------------------------------
 
     def session(self) -> LintSession:
+        """The session of the current configuration (raises ConfigError when it is broken;
+        the next call reads it again)."""
         if self._session is None:
-            try:
-                self._session = LintSession(ConfigResolver(CliOverrides(), None))
-                self._problem = None
-            except ConfigError as error:
-                self._problem = str(error)
-                raise
+            self._session = LintSession(ConfigResolver(CliOverrides(), None))
         return self._session
 
     def configuration_changed(self) -> None:
