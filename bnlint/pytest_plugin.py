@@ -19,18 +19,31 @@ class BnProbe:
     """What a test gets from `bn_probe`; layers built during the test are pinned to their lines."""
 
     def check(
-        self, model: Any, *example_inputs: Any, expect_trained: bool | None = None
+        self,
+        model: Any,
+        *example_inputs: Any,
+        expect_trained: bool | None = None,
+        example_kwargs: dict[str, Any] | None = None,
     ) -> list[Finding]:
-        """Probe `model` on example inputs (both modes, left as found) and return the findings."""
+        """Probe `model` on example inputs (both modes, left as found) and return the findings;
+        `example_kwargs` for models that take keyword inputs."""
         from bnlint.probe.model import check_model
 
-        return check_model(model, *example_inputs, expect_trained=expect_trained)
+        return check_model(
+            model, *example_inputs, expect_trained=expect_trained, example_kwargs=example_kwargs
+        )
 
     def assert_clean(
-        self, model: Any, *example_inputs: Any, expect_trained: bool | None = None
+        self,
+        model: Any,
+        *example_inputs: Any,
+        expect_trained: bool | None = None,
+        example_kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Fail the test with every finding the probe makes on `model`."""
-        findings = self.check(model, *example_inputs, expect_trained=expect_trained)
+        findings = self.check(
+            model, *example_inputs, expect_trained=expect_trained, example_kwargs=example_kwargs
+        )
         if findings:
             lines = "\n".join(
                 f"  {f.filename}:{f.span.start.row}: {f.code} {f.full_message}" for f in findings

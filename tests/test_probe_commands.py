@@ -156,3 +156,28 @@ def test_probe_inputs_for_keyword_models_dtype_and_expect_trained() -> None:
     row = lines.index("        self.bn1 = nn.BatchNorm2d(16)") + 1
     assert concise(trained, "stdout") == [f"{VISION}:{row} BN501"]
     assert "`ResNet.bn1`" in trained.stdout
+
+
+def test_torchrun_workers_are_observed_and_merged(tmp_path: Path) -> None:
+    report = tmp_path / "probe.json"
+    result = bnlint(
+        "run",
+        "--format",
+        "json",
+        "-o",
+        str(report),
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "tests/probe_zoo/ddp_workers.py",
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(line for line in result.stdout.splitlines() if line.startswith("rank")) == [
+        "rank 0 done",
+        "rank 1 done",
+    ]
+    found = {(f["code"], f["location"]["row"]): f for f in json.loads(report.read_text())}
+    assert sorted(found) == [("BN101", 20), ("BN301", 14)]
+    assert found[("BN101", 20)]["count"] == 4  # two forwards on each of two ranks

@@ -241,7 +241,9 @@ class PreNormTransformer(nn.Module):
     def __init__(self, dim: int = 16, depth: int = 2, classes: int = 5) -> None:
         super().__init__()
         self.embed = nn.Linear(12, dim)
-        layer = nn.TransformerEncoderLayer(dim, 2, 32, dropout=0.1, batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            dim, 2, 32, dropout=0.1, batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, classes)

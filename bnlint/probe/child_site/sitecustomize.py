@@ -27,6 +27,8 @@ if os.environ.get("BNLINT_PROBE_CHILDREN"):
         from bnlint.probe.children import start_child
 
         start_child()
+    except ImportError:
+        pass  # another interpreter without bnlint: it runs unobserved, and silently
     except Exception as error:  # never break the child for the probe's sake
         sys.stderr.write(f"bnlint: warning: the runtime probe could not start: {error}\n")
 _chain()
