@@ -112,6 +112,8 @@ class Rule:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
+        # What this rule found in the file, in order; the engine collects them after the walk.
+        self.reports: list[Report] = []
 
     @classmethod
     def summary(cls) -> str:
@@ -143,7 +145,7 @@ class Rule:
             )
         if fix is not None and self.fixable is FixAvailability.NEVER:
             raise ValueError(f"{self.code} is declared unfixable but returned a fix")
-        self.ctx.reports.append(
+        self.reports.append(
             Report(
                 rule=type(self),
                 node=node,

@@ -155,39 +155,44 @@ def _node(ctx: FileContext) -> cst.CSTNode:
 
 def test_report_fills_the_templates() -> None:
     ctx = _context()
-    _Templated(ctx).report(_node(ctx), model="net", thing="nothing")
-    (report,) = ctx.reports
+    rule = _Templated(ctx)
+    rule.report(_node(ctx), model="net", thing="nothing")
+    (report,) = rule.reports
     assert (report.message, report.hint) == ("`net` does nothing", "fix `net`")
     assert report.severity is Severity.WARNING
 
 
 def test_report_refuses_a_missing_field() -> None:
     ctx = _context()
+    rule = _Templated(ctx)
     with pytest.raises(ValueError, match="missing \\['thing'\\]"):
-        _Templated(ctx).report(_node(ctx), model="net")
-    assert ctx.reports == []
+        rule.report(_node(ctx), model="net")
+    assert rule.reports == []
 
 
 def test_report_refuses_an_unknown_field() -> None:
     ctx = _context()
+    rule = _Templated(ctx)
     with pytest.raises(ValueError, match="unknown \\['colour'\\]"):
-        _Templated(ctx).report(_node(ctx), model="net", thing="x", colour="red")
-    assert ctx.reports == []
+        rule.report(_node(ctx), model="net", thing="x", colour="red")
+    assert rule.reports == []
 
 
 def test_report_refuses_a_fix_from_an_unfixable_rule() -> None:
     ctx = _context()
     fix = NodeFix(Applicability.SAFE, "call it", (Replace(_node(ctx), "model.eval()"),))
+    unfixable, fixable = _Templated(ctx), _Fixable(ctx)
     with pytest.raises(ValueError, match="unfixable"):
-        _Templated(ctx).report(_node(ctx), model="net", thing="x", fix=fix)
-    _Fixable(ctx).report(_node(ctx), model="net", thing="x", fix=fix)
-    assert len(ctx.reports) == 1
+        unfixable.report(_node(ctx), model="net", thing="x", fix=fix)
+    fixable.report(_node(ctx), model="net", thing="x", fix=fix)
+    assert (len(unfixable.reports), len(fixable.reports)) == (0, 1)
 
 
 def test_report_severity_can_be_raised_per_finding() -> None:
     ctx = _context()
-    _Templated(ctx).report(_node(ctx), model="net", thing="x", severity=Severity.ERROR)
-    assert ctx.reports[0].severity is Severity.ERROR
+    rule = _Templated(ctx)
+    rule.report(_node(ctx), model="net", thing="x", severity=Severity.ERROR)
+    assert rule.reports[0].severity is Severity.ERROR
 
 
 # Fixes declared vs. fixes returned, over every case and fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -294,3 +295,56 @@ def test_eval_names() -> None:
     assert is_eval_name("run_inference")
     assert not is_eval_name("train_and_evaluate")
     assert not is_eval_name("test_model")  # a test function, not an evaluation
+
+
+# -- narrow inputs: any node, not only the one being visited ----------------------------------
+
+
+def test_chain_parent_and_enclosing_for_any_node() -> None:
+    ctx = _context(
+        """
+        class Trainer:
+            def fit(self, loader):
+                for x in loader:
+                    self.model(x)
+        """
+    )
+    assert ctx.ancestors == []  # no walk in progress: the parent index answers
+    cls = ctx.module.body[0]
+    assert isinstance(cls, cst.ClassDef)
+    fit = cls.body.body[0]
+    assert isinstance(fit, cst.FunctionDef)
+    loop = fit.body.body[0]
+    assert isinstance(loop, cst.For)
+    statement = loop.body.body[0]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    expr = statement.body[0]
+    assert isinstance(expr, cst.Expr)
+    call = expr.value
+    chain = ctx.chain(call)
+    assert chain[0] is call
+    assert chain[-1] is ctx.module
+    assert ctx.parent(call) is expr
+    assert ctx.enclosing(call, cst.For) is loop
+    assert ctx.enclosing(call, cst.FunctionDef) is fit
+    assert ctx.enclosing(call, cst.ClassDef) is cls
+    assert ctx.enclosing(cls, cst.ClassDef) is None
+
+
+def test_the_analysis_layer_imports_no_rule_code() -> None:
+    import bnlint.analysis
+
+    root = Path(bnlint.analysis.__file__).parent
+    upward = ("bnlint.registry", "bnlint.checks", "bnlint.engine", "bnlint.cli", "bnlint.api")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(upward):
+                found.append(f"{path.relative_to(root)}: {node.module}")
+            elif isinstance(node, ast.Import):
+                found += [
+                    f"{path.relative_to(root)}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith(upward)
+                ]
+    assert found == []

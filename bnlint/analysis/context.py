@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from bnlint.analysis.semantic.scopes import SemanticModel
     from bnlint.analysis.values import Values
     from bnlint.config import FileSettings
-    from bnlint.registry import Report
+
+
+Node = TypeVar("Node", bound=cst.CSTNode)
 
 
 class FileContext:
@@ -45,7 +47,6 @@ class FileContext:
         self.settings = settings
         # Cross-file facts (class index, function summaries), when the run built them.
         self.project = project
-        self.reports: list[Report] = []
         # The chain of nodes from the module down to the node being visited.
         self.ancestors: list[cst.CSTNode] = []
 
@@ -123,21 +124,47 @@ class FileContext:
 
         return ModeFlow(self)
 
+    @cached_property
+    def parents(self) -> dict[int, cst.CSTNode]:
+        """`id(node)` -> its parent, for every node of the module: built by one walk, the
+        first time a question is asked about a node off the walk's current path."""
+        from bnlint.analysis.walk import children, walk
+
+        found: dict[int, cst.CSTNode] = {}
+
+        def enter(node: cst.CSTNode) -> bool:
+            for child in children(node):
+                found[id(child)] = node
+            return True
+
+        walk(self.module, enter)
+        return found
+
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        """The parent of `node`, valid for the node being visited and its ancestors."""
+        """The parent of any node of the module (None for the module)."""
         for index in range(len(self.ancestors) - 1, 0, -1):
             if self.ancestors[index] is node:
                 return self.ancestors[index - 1]
-        return None
+        return self.parents.get(id(node))
 
     def chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
-        """`at` and its ancestors, innermost first; `at` must be the node being visited or
-        one of its ancestors (else the chain of the node being visited)."""
+        """`at` and its ancestors up to the module, innermost first, for any node."""
         ancestors = self.ancestors
         for index in range(len(ancestors) - 1, -1, -1):
             if ancestors[index] is at:
                 return ancestors[index::-1]
-        return ancestors[::-1]
+        found = [at]
+        parents = self.parents
+        while (parent := parents.get(id(found[-1]))) is not None:
+            found.append(parent)
+        return found if found[-1] is self.module else ancestors[::-1]
+
+    def enclosing(self, at: cst.CSTNode, kind: type[Node]) -> Node | None:
+        """The innermost node of `kind` around `at` (a `FunctionDef`, `ClassDef`, loop...)."""
+        for node in self.chain(at):
+            if isinstance(node, kind) and node is not at:
+                return node
+        return None
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

@@ -64,9 +64,7 @@ class ModeMethodNotCalled(Rule):
 
 def _statement_for_insert(ctx: FileContext, at: cst.CSTNode) -> cst.CSTNode | None:
     """The statement holding `at` when a new statement can go right before it."""
-    chain = list(reversed(ctx.ancestors))
-    if at in chain:
-        chain = chain[chain.index(at) :]
+    chain = ctx.chain(at)
     for index, node in enumerate(chain):
         if isinstance(node, cst.SimpleStatementSuite):
             return None
@@ -96,14 +94,12 @@ class MissingEval(Rule):
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
 
-    def _deliberate(self, inside: tuple[int, ...], purpose: Purpose) -> bool:
+    def _deliberate(self, inside: tuple[int, ...], purpose: Purpose, at: cst.CSTNode) -> bool:
         """A `.train()` written inside the evaluation context itself (Monte-Carlo dropout,
         a test of training-mode behaviour) is on purpose."""
         if purpose.node is not None:
             return id(purpose.node) in inside
-        function = next(
-            (n for n in reversed(self.ctx.ancestors) if isinstance(n, cst.FunctionDef)), None
-        )
+        function = self.ctx.enclosing(at, cst.FunctionDef)
         return function is not None and id(function) in inside
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -129,7 +125,7 @@ class MissingEval(Rule):
             return
         if fact.assumed and not purpose.context.startswith(("under", "in `")):
             return
-        if fact.inside and self._deliberate(fact.inside, purpose):
+        if fact.inside and self._deliberate(fact.inside, purpose, node):
             return
         anchor = purpose.node or _statement_for_insert(ctx, node)
         fix = None
@@ -172,7 +168,7 @@ class TrainNotRestored(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if is_training_step(node, ctx):
-            loop = self._innermost_loop()
+            loop = self._innermost_loop(node)
             if loop is None:
                 return
             candidates = self._loop_called(loop)
@@ -180,8 +176,8 @@ class TrainNotRestored(Rule):
             return
         self._check_helper(node)
 
-    def _innermost_loop(self) -> cst.For | cst.While | None:
-        for node in reversed(self.ctx.ancestors):
+    def _innermost_loop(self, at: cst.CSTNode) -> cst.For | cst.While | None:
+        for node in self.ctx.chain(at)[1:]:
             if isinstance(node, cst.For | cst.While):
                 return node
             if isinstance(node, cst.FunctionDef | cst.Lambda):
@@ -212,7 +208,7 @@ class TrainNotRestored(Rule):
         """`train_one_epoch(model, ...)` in a loop that later calls `model.eval()`."""
         ctx = self.ctx
         name = dotted_name(node.func)
-        if name is None or self._innermost_loop() is None:
+        if name is None or self._innermost_loop(node) is None:
             return
         root, _, method = name.rpartition(".")
         if root not in ("", "self"):

@@ -189,12 +189,12 @@ class Linter:
         rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
         try:
             visit_tree(module, _Dispatcher(ctx, rules))
-            if not ctx.reports:
+            reports = [report for rule in rules for report in rule.reports]
+            if not reports:
                 return [], None
             positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
             findings = [
-                to_finding(report, self.filename, positions, module, source)
-                for report in ctx.reports
+                to_finding(report, self.filename, positions, module, source) for report in reports
             ]
             # An `unfixable` code is reported without its fix: never applied, never `[*]`.
             return [
