@@ -181,3 +181,26 @@ def test_torchrun_workers_are_observed_and_merged(tmp_path: Path) -> None:
     found = {(f["code"], f["location"]["row"]): f for f in json.loads(report.read_text())}
     assert sorted(found) == [("BN101", 20), ("BN301", 14)]
     assert found[("BN101", 20)]["count"] == 4  # two forwards on each of two ranks
+
+
+def test_module_run_passes_argv_output_and_traceback_through_like_python_m(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "tools"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "boom.py").write_text(
+        "import sys\nprint('argv', sys.argv[0].endswith('boom.py'), sys.argv[1:])\n"
+        "raise ValueError('bad')\n"
+    )
+    plain = subprocess.run(
+        [sys.executable, "-m", "tools.boom", "a", "-b"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    probed = bnlint("run", "-q", "-m", "tools.boom", "a", "-b", cwd=tmp_path)
+    assert probed.returncode == plain.returncode == 1
+    assert probed.stdout == plain.stdout == "argv True ['a', '-b']\n"
+    assert probed.stderr.startswith(plain.stderr)

@@ -135,10 +135,11 @@ class Monitor:
         self._load_sites: weakref.WeakKeyDictionary[nn.Module, Location | None] = (
             weakref.WeakKeyDictionary()
         )
-        self._loader_sites: weakref.WeakKeyDictionary[Any, tuple[Location, ...]] = (
+        # DataLoader -> (batch_size, (its batch_size value, its construction line)).
+        self._loader_sites: weakref.WeakKeyDictionary[Any, tuple[int, tuple[Location, ...]]] = (
             weakref.WeakKeyDictionary()
         )
-        self._current_loader: tuple[Location, ...] = ()
+        self._current_loader: tuple[int, tuple[Location, ...]] | None = None
         # Roots that ran a training forward with gradients since the last optimizer step,
         # with the running-statistics versions of their frozen norms at that time (BN104).
         self._trained: weakref.WeakKeyDictionary[nn.Module, None] = weakref.WeakKeyDictionary()
@@ -411,7 +412,10 @@ class Monitor:
         with self._lock:
             seen = self._batches.get(key)
             if seen is None:
-                self._batches[key] = _BatchSizes(size, size, call.name, self._current_loader)
+                loader = self._current_loader
+                # The loader being iterated is the batches' source when its size matches.
+                places = loader[1] if loader is not None and loader[0] == size else ()
+                self._batches[key] = _BatchSizes(size, size, call.name, places)
             else:
                 seen.smallest = min(seen.smallest, size)
                 seen.largest = max(seen.largest, size)
@@ -705,9 +709,11 @@ class Monitor:
                 if is_torch_frame(caller):
                     return
                 site = Location.of(user_frame(caller))
-                if site is not None:
+                size = getattr(loader, "batch_size", None)
+                if site is not None and isinstance(size, int):
                     value = keyword_value(site, "batch_size")
-                    monitor._loader_sites[loader] = (value, site) if value else (site,)
+                    places = (value, site) if value else (site,)
+                    monitor._loader_sites[loader] = (size, places)
             except Exception as error:  # the probe must never break the script it observes
                 monitor._internal_error(error)
 
@@ -719,7 +725,7 @@ class Monitor:
         def __iter__(loader: Any) -> Any:
             # Batches seen in training from now on come from this loader (the next epoch's
             # `for batch in train_loader` starts it again after validation).
-            monitor._current_loader = monitor._loader_sites.get(loader, ())
+            monitor._current_loader = monitor._loader_sites.get(loader)
             return original(loader)
 
         return __iter__
