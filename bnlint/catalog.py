@@ -42,6 +42,13 @@ RULES: dict[str, RuleInfo] = {
             "A file that cannot be decoded or parsed; bnlint cannot check it.",
         ),
         RuleInfo(
+            "BN002",
+            "unused-noqa",
+            Severity.WARNING,
+            "A `# noqa` comment naming a bnlint rule that reports nothing there.",
+            default_enabled=False,
+        ),
+        RuleInfo(
             "BN101",
             "missing-eval",
             Severity.ERROR,

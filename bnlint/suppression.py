@@ -6,6 +6,7 @@ import io
 import re
 import tokenize
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from bnlint.diagnostics import Finding
 from bnlint.source import SourceText
@@ -14,12 +15,29 @@ _LINE_NOQA = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
 _FILE_NOQA = re.compile(r"^\s*#\s*bnlint\s*:\s*noqa\s*$", re.IGNORECASE | re.MULTILINE)
+# `# bnlint: noqa: BN401, BN402` on a line of its own: those rules are off for the file.
+_FILE_NOQA_CODES = re.compile(
+    r"^[ \t]*#\s*bnlint\s*:\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 
 def file_is_suppressed(text: str) -> bool:
     """A standalone `# bnlint: noqa` comment line turns the whole file off."""
     return "noqa" in text and _FILE_NOQA.search(text) is not None
+
+
+def file_suppressed_codes(text: str) -> frozenset[str]:
+    """The codes a `# bnlint: noqa: CODE, ...` comment line turns off for the whole file.
+
+    >>> file_suppressed_codes("# bnlint: noqa: BN401\\nimport torch\\n") -> {"BN401"}
+    """
+    return frozenset(
+        code.upper()
+        for match in _FILE_NOQA_CODES.finditer(text)
+        for code in _CODE.findall(match.group("codes"))
+    )
 
 
 def line_suppresses(line: str, code: str) -> bool:
@@ -39,12 +57,48 @@ def line_suppresses(line: str, code: str) -> bool:
 
 
 def unsuppressed(findings: Iterable[Finding], source: SourceText) -> list[Finding]:
-    """Drop the findings a `# noqa` on their first line covers."""
+    """Drop the findings a `# noqa` on their first line, or a file-level
+    `# bnlint: noqa: CODE`, covers."""
+    off = file_suppressed_codes(source.text)
     return [
         finding
         for finding in findings
-        if not line_suppresses(source.line(finding.span.start.row), finding.code)
+        if finding.code not in off
+        and not line_suppresses(source.line(finding.span.start.row), finding.code)
     ]
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One `# noqa: CODE, ...` (or file-level `# bnlint: noqa: CODE, ...`) comment."""
+
+    row: int
+    # Character columns (1-based, end exclusive) of the whole comment and of each code.
+    start: int
+    end: int
+    codes: tuple[tuple[str, int, int], ...]
+    file_level: bool
+
+
+def directives(text: str) -> list[Directive]:
+    """Every `noqa` comment that lists codes (a bare `# noqa` names none to check)."""
+    found = []
+    for row, line in enumerate(text.splitlines(), start=1):
+        if "noqa" not in line.lower():
+            continue
+        whole = _FILE_NOQA_CODES.match(line)
+        matches = [whole] if whole else list(_LINE_NOQA.finditer(line))
+        for match in matches:
+            if match is None or match.group("codes") is None:
+                continue
+            offset = match.start("codes")
+            codes = tuple(
+                (code.group().upper(), offset + code.start() + 1, offset + code.end() + 1)
+                for code in _CODE.finditer(match.group("codes"))
+            )
+            start = match.start() if whole is None else line.index("#")
+            found.append(Directive(row, start + 1, match.end() + 1, codes, whole is not None))
+    return found
 
 
 def add_noqa(source: SourceText, findings: Sequence[Finding]) -> tuple[str, int]:

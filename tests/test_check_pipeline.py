@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -126,26 +127,28 @@ def test_a_real_sigint_in_a_parallel_run_exits_130_without_a_traceback(tmp_path:
     body = "".join(
         f"def step_{i}(model, loader):\n    model.train()\n    for x in loader:\n"
         f"        model(x).sum().backward()\n\n\n"
-        for i in range(100)
+        for i in range(60)
     )
-    for index in range(300):
+    for index in range(120):
         (tmp_path / f"m{index}.py").write_text("import torch\n\n\n" + body, encoding="utf-8")
     environment = {**os.environ, "NO_COLOR": "1"}
+    cache = tmp_path / "cache"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bnlint", "check", "--no-cache", "--jobs", "2", "."],
+        [sys.executable, "-m", "bnlint", "check", "--cache-dir", str(cache), "--jobs", "2", "."],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment,
     )
-    try:
-        process.communicate(timeout=2)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGINT)
-        # Files already handed to the workers are not waited for.
-        stdout, stderr = process.communicate(timeout=20)
-    else:
-        pytest.fail("the run ended before the signal: give it more files")
+    # Signal once the workers are linting: the first cache entries are written as they go.
+    deadline = time.monotonic() + 120
+    while not any("project-index" not in entry.parts for entry in cache.rglob("*.json")):
+        assert process.poll() is None, "the run ended before the signal: give it more files"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    # Files already handed to the workers are not waited for.
+    stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr.decode()
     assert b"Traceback" not in stderr
     assert b"interrupted" in stderr

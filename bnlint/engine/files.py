@@ -14,6 +14,7 @@ from bnlint.analysis import config_files
 from bnlint.cache import Cache
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Finding, Position
+from bnlint.engine.noqa import unused_noqa
 from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
 from bnlint.engine.syntax import SYNTAX_ERROR, syntax_finding
 from bnlint.fixes import fix_until_stable
@@ -65,10 +66,15 @@ def lint_source(
         and not _unparsable(source.text, settings)
     ):
         return result
-    findings, result.notice = linter.lint(source, known_depth)
+
+    def analyse(text: SourceText, depth: int | None = None) -> tuple[list[Finding], str | None]:
+        found, notice = linter.lint(text, depth)
+        return [*found, *unused_noqa(text, found, settings, filename)], notice
+
+    findings, result.notice = analyse(source, known_depth)
     if options.fix:
         outcome = fix_until_stable(
-            source, findings, result.notice, linter.lint, unsafe=options.unsafe_fixes
+            source, findings, result.notice, analyse, unsafe=options.unsafe_fixes
         )
         findings, result.notice = outcome.findings, outcome.notice
         if outcome.applied:

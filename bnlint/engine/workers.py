@@ -60,11 +60,13 @@ def _pool(workers: int, project: ProjectIndex | None = None) -> Iterator[Executo
     try:
         yield pool
     except BaseException:
-        # The queued chunks cannot be cancelled; their workers can be stopped.
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        # Chunks already queued to the workers cannot be cancelled; the workers can be
+        # stopped. The pool then fails the files not done (never seen: the run is over),
+        # which is also why no future is cancelled here: failing a cancelled future raises
+        # in the pool's own thread.
+        for process in list(getattr(pool, "_processes", {}).values()):
             process.terminate()
+        pool.shutdown(wait=False)
         raise
     pool.shutdown()
 
