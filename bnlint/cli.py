@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
 import sys
 from typing import Any, ClassVar
 
@@ -49,6 +51,8 @@ class _DefaultCheckGroup(click.Group):
                 command = getattr(importlib.import_module(module_name), attribute)
             except (ImportError, AttributeError):
                 return None
+            if cmd_name in _NEEDS_TORCH and command is not None:
+                command = _requiring_torch(command)
         return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -57,6 +61,33 @@ class _DefaultCheckGroup(click.Group):
         ):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+
+# Commands that run models: PyTorch is their optional extra, `bnlint[probe]`.
+_NEEDS_TORCH = frozenset({"probe", "run"})
+
+
+def _requiring_torch(command: click.Command) -> click.Command:
+    """`command`, first checking that torch can be imported (without importing it): a
+    missing extra says how to install it and exits 2, as `bnlint server` without pygls."""
+    callback = command.callback
+    if callback is None or getattr(callback, "_checks_torch", False):
+        return command
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if importlib.util.find_spec("torch") is None:
+            click.echo(
+                f"error: `bnlint {command.name}` needs PyTorch, which is not installed:"
+                ' pip install "bnlint[probe]"',
+                err=True,
+            )
+            sys.exit(int(ExitStatus.ERROR))
+        return callback(*args, **kwargs)
+
+    checked._checks_torch = True  # type: ignore[attr-defined]
+    command.callback = checked
+    return command
 
 
 def _codes(value: str | None) -> list[str] | None:

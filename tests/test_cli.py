@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -373,3 +374,16 @@ def test_fix_marker_only_on_findings_plain_fix_applies_to(project: Path) -> None
     statistics = run_bnlint(["check", "--statistics", "both.py"], project).stdout
     assert "BN105\t[*] mode-method-not-called" in statistics
     assert "BN401\tkeras-momentum" in statistics
+
+
+@pytest.mark.parametrize("command", [["probe", "models.py:build"], ["run", "train.py"]])
+def test_probe_commands_without_torch_say_how_to_install_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # As if torch were not installed: the import system finds no `torch` module.
+    monkeypatch.setitem(sys.modules, "torch", None)
+    _write(project, "train.py", "print('training')\n")
+    result = run_bnlint(command, project)
+    assert result.exit_code == 2
+    assert 'pip install "bnlint[probe]"' in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
