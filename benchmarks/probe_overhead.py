@@ -2,6 +2,7 @@
 
     python benchmarks/probe_overhead.py                      # CPU, batch 32, 224x224
     python benchmarks/probe_overhead.py --device cuda --amp --channels-last
+    python benchmarks/probe_overhead.py --micro              # per-step cost, small BN MLP
 
 The same training script runs as `python train.py` and as `bnlint run train.py`, alternating,
 in fresh processes. Each process times its own steps after warm-up and reports the median;
@@ -124,6 +125,51 @@ def _run(command: list[str]) -> tuple[list[float], list[float], float]:
     return data["step_times"], data["cpu_times"], wall
 
 
+def micro(rounds: int = 5, steps: int = 400) -> dict[str, float]:
+    """The probe's fixed cost per training step, in process: a small MLP with BatchNorm, one
+    thread, batch 32, with and without the monitor installed (alternating rounds).
+
+    The step is well under a millisecond, so what the hooks and the step checks add shows.
+    """
+    import torch
+    from torch import nn
+
+    from bnlint.probe.runtime import Monitor
+
+    torch.set_num_threads(1)
+
+    def median_step() -> float:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(32, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 10))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        x, y = torch.randn(32, 32), torch.randint(0, 10, (32,))
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times[steps // 8 :])
+
+    plain, probed = [], []
+    for _ in range(rounds):
+        plain.append(median_step())
+        monitor = Monitor()
+        monitor.install()
+        try:
+            probed.append(median_step())
+        finally:
+            monitor.uninstall()
+    p, q = statistics.median(plain), statistics.median(probed)
+    return {
+        "plain_step_ms": round(p * 1e3, 4),
+        "probe_step_ms": round(q * 1e3, 4),
+        "added_ms_per_step": round((q - p) * 1e3, 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,7 +186,13 @@ def main() -> None:
         "--amp", action="store_true", help="torch.autocast (fp16 on CUDA, bf16 on CPU)"
     )
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument(
+        "--micro", action="store_true", help="only the per-step cost on a small BN MLP"
+    )
     args = parser.parse_args()
+    if args.micro:
+        print(json.dumps(micro(), indent=2))
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "train_resnet50.py"

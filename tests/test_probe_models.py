@@ -83,7 +83,9 @@ def test_deterministic_batch_mixing_is_still_bn503() -> None:
     model = nn.Sequential(
         nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4, track_running_stats=False)
     )
-    assert codes(check_model(model, torch.randn(4, 3, 8, 8))) == ["BN503"]
+    (finding,) = check_model(model, torch.randn(4, 3, 8, 8))
+    assert finding.code == "BN503"
+    assert "`Sequential[1]` has `track_running_stats=False`" in finding.message
 
 
 def test_batchnorm_in_attention_block_is_bn205_named_by_class() -> None:

@@ -100,6 +100,10 @@ class _Checker:
     def site(self, module: nn.Module) -> Location | None:
         return sites.site_of(module) or self.fallback
 
+    def label(self, path: str) -> str:
+        """A module path as the user's class writes it: `Net.layer1[0].bn1`."""
+        return layer_label(path, self.name)
+
     def add(
         self,
         code: str,
@@ -201,8 +205,9 @@ class _Checker:
                     "BN503",
                     call.module,
                     model=self.name,
-                    cause=f"`{call.path}` still runs in training mode after `eval()`",
-                    advice=f"make the `train()` override that switches `{call.path}` honor `mode=False`",
+                    cause=f"`{self.label(call.path)}` still runs in training mode after `eval()`",
+                    advice=f"make the `train()` override that switches `{self.label(call.path)}` "
+                    "honor `mode=False`",
                 )
 
     def check_batch_dependence(self, trace: Trace) -> None:
@@ -254,8 +259,10 @@ class _Checker:
                 "BN503",
                 culprit.module,
                 model=self.name,
-                cause=f"`{culprit.path}` has `track_running_stats=False`, so it uses batch statistics in eval too",
-                advice=f"construct `{culprit.path}` with `track_running_stats=True` (the default)",
+                cause=f"`{self.label(culprit.path)}` has `track_running_stats=False`, so it uses "
+                "batch statistics in eval too",
+                advice=f"construct `{self.label(culprit.path)}` with `track_running_stats=True` "
+                "(the default)",
             )
         elif not any(
             call.training and layers.is_mode_dependent(call.module) for call in trace.calls
