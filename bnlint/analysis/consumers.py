@@ -42,9 +42,25 @@ def module_consumers(nodes: list[ast.AST]) -> dict[str, int]:
     >>> -> {"EncoderCNN": line of `dec(f, captions)`}
     """
     found: dict[str, int] = {}
+    # Only bodies that construct two instances can pass one's output to the other: find
+    # those lines first from the node list the index already holds, then scan just them.
+    lines = [
+        node.lineno
+        for node in nodes
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and _constructed(node.value) is not None
+    ]
+    if len(lines) < 2:
+        return found
     for node in nodes:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
+        if isinstance(node, ast.Module):
             _scan(node.body, found)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            end = node.end_lineno or node.lineno
+            if sum(1 for line in lines if node.lineno <= line <= end) >= 2:
+                _scan(node.body, found)
     return found
 
 
