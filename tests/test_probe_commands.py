@@ -204,3 +204,30 @@ def test_module_run_passes_argv_output_and_traceback_through_like_python_m(
     assert probed.returncode == plain.returncode == 1
     assert probed.stdout == plain.stdout == "argv True ['a', '-b']\n"
     assert probed.stderr.startswith(plain.stderr)
+
+
+def test_a_users_own_sitecustomize_still_runs_in_observed_children(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import sys\nsys.stderr.write('user sitecustomize\\n')\n"
+    )
+    script = tmp_path / "launch.py"
+    script.write_text(
+        "import subprocess, sys\n"
+        "sys.exit(subprocess.call([sys.executable, '-c', 'print(\"child ran\")']))\n"
+    )
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(site)}
+    plain = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120
+    )
+    probed = subprocess.run(
+        [sys.executable, "-m", "bnlint", "run", "-o", str(tmp_path / "r.txt"), str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert plain.stdout == probed.stdout == "child ran\n"
+    assert plain.stderr == probed.stderr == "user sitecustomize\nuser sitecustomize\n"

@@ -101,6 +101,13 @@ def test_batchnorm_in_attention_block_is_bn205_named_by_class() -> None:
         pytest.param(lambda m: m, id="bare"),
         pytest.param(nn.DataParallel, id="DataParallel"),
         pytest.param(lambda m: torch.compile(m, backend="eager"), id="torch.compile"),
+        pytest.param(
+            lambda m: __import__(
+                "torch.distributed.algorithms._checkpoint.checkpoint_wrapper",
+                fromlist=["checkpoint_wrapper"],
+            ).checkpoint_wrapper(m),
+            id="checkpoint_wrapper",
+        ),
     ],
 )
 def test_wrappers_keep_the_findings_of_the_bare_model(wrap) -> None:  # type: ignore[no-untyped-def]
@@ -131,3 +138,25 @@ def test_lazy_modules_are_materialized_then_probed_and_left_initialized() -> Non
 def test_keyword_inputs() -> None:
     model, inputs = vision.text_classifier_with_inputs()
     assert check_model(model, example_kwargs=inputs) == []
+
+
+def test_unwrap_sees_through_fsdp_style_wrappers_but_not_a_users_module_attribute() -> None:
+    from bnlint.probe.names import unwrap
+
+    inner = nn.Sequential(nn.Linear(2, 2))
+
+    class FullyShardedDataParallel(nn.Module):  # FSDP (1) keeps the model here, with siblings
+        def __init__(self) -> None:
+            super().__init__()
+            self._fsdp_wrapped_module = inner
+            self.extra = nn.Identity()
+
+    class Holder(nn.Module):  # a user's model with a child called `module` is no wrapper
+        def __init__(self) -> None:
+            super().__init__()
+            self.module = inner
+            self.head = nn.Linear(2, 2)
+
+    assert unwrap(FullyShardedDataParallel()) is inner
+    holder = Holder()
+    assert unwrap(holder) is holder
