@@ -203,6 +203,23 @@ def test_batchnorm_recalibration_is_not_bn101() -> None:
     assert found == []
 
 
+def test_a_cumulative_average_norm_is_still_checked_when_it_trains() -> None:
+    model = nn.Sequential(backbone(), nn.Linear(8, 3))
+    model[0][1].momentum = None
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with watching() as found:
+        for _ in range(2):
+            model(images(2)).sum().backward()  # cumulative-small-batch
+            optimizer.step()
+        with torch.no_grad():
+            for _ in range(2):
+                model(images())  # after-training
+    assert rows(found) == [
+        ("BN301", line_of("cumulative-small-batch")),
+        ("BN101", line_of("after-training")),
+    ]
+
+
 def test_validation_with_gradients_on_and_no_backward_is_bn101() -> None:
     model = nn.Sequential(backbone(), nn.Linear(8, 3))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)

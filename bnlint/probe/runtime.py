@@ -147,6 +147,7 @@ class Monitor:
             weakref.WeakKeyDictionary()
         )
         self._steps_seen: weakref.WeakKeyDictionary[nn.Module, int] = weakref.WeakKeyDictionary()
+        self._trained_roots: weakref.WeakSet[nn.Module] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._handles: list[Any] = []
         self._patches: list[tuple[Any, str, Any]] = []
@@ -291,28 +292,31 @@ class Monitor:
             del self._eval_last[module]
         if grad and self._open:
             self._close_open(module)
-        if self._recalibration(training_layers):
-            return None
         if not grad:
-            if info.inner.training:
+            if info.inner.training and not self._recalibration(module, training_layers):
                 self._note_no_grad_training(module, training_layers, location, frame)
             return None
         name = display_name(module, frame)
         call = _Call(module, location, name, training=True)
-        call.watch = self._note_grad_forward(module, location, name)
+        if not self._recalibration(module, training_layers):
+            call.watch = self._note_grad_forward(module, location, name)
         self._trained[module] = None
         if layers.is_batch_norm(module) and module.training:
             self._record_batch(call, module, args)
         self._check_half(call, info)
         return call
 
-    def _recalibration(self, training_layers: list[nn.Module]) -> bool:
+    def _recalibration(self, model: nn.Module, training_layers: list[nn.Module]) -> bool:
         """Deliberate re-estimation of BatchNorm statistics: every layer still in training mode
-        is a norm reset with `reset_running_stats()` or given `momentum=None` (a cumulative
-        average), so forwards in training mode without a step are the point."""
+        is a norm reset with `reset_running_stats()`, or given `momentum=None` (a cumulative
+        average) in a model no optimizer has trained yet, so forwards in training mode without
+        a step are the point."""
+        cumulative_ok = model not in self._trained_roots
         return all(
             layers.is_batch_norm(m)
-            and (m in self._recalibrating or getattr(m, "momentum", 0.1) is None)
+            and (
+                m in self._recalibrating or (cumulative_ok and getattr(m, "momentum", 0.1) is None)
+            )
             for m in training_layers
         )
 
@@ -513,10 +517,14 @@ class Monitor:
             self._internal_error(error)
 
     def _check_step(self, optimizer: torch.optim.Optimizer) -> None:
-        # The common step (nothing pending, no eval-mode forward) costs two dict checks.
-        if self._open:
+        # The common step (nothing pending, no eval-mode forward) costs a few dict checks.
+        if self._open or self._recalibrating:
             owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
             self._resolve_pending(owned)
+            # Norms this optimizer trains are no longer being re-calibrated.
+            for norm in list(self._recalibrating):
+                if any(id(p) in owned for p in norm.parameters(recurse=False)):
+                    self._recalibrating.discard(norm)
         if self._trained:
             self._check_frozen_norms()
         if not self._eval_last:
@@ -566,6 +574,7 @@ class Monitor:
         trained = list(self._trained.keys())
         self._trained.clear()
         for root in trained:
+            self._trained_roots.add(root)
             # Statistics that change between two looks changed in the steps between: look at
             # the first steps, then every 32nd (a finding is reported once anyway).
             steps = self._steps_seen.get(root, 0) + 1
