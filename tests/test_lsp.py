@@ -664,3 +664,36 @@ def test_a_broken_configuration_is_reported_and_defaults_still_lint(
     message = client.notification("window/logMessage")
     assert "configuration error" in message["message"]
     assert "selct" in message["message"]
+
+
+def test_a_pulling_client_is_asked_to_pull_again_after_a_configuration_change(
+    tmp_path: Path,
+) -> None:
+    client, _ = start(tmp_path, PULL_CAPABILITIES)
+    try:
+        path = tmp_path / "validate.py"
+        path.write_text(BAD, encoding="utf-8")
+        client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": path.as_uri(),
+                    "languageId": "python",
+                    "version": 1,
+                    "text": BAD,
+                }
+            },
+        )
+        pull = {"textDocument": {"uri": path.as_uri()}}
+        assert [d["code"] for d in client.request("textDocument/diagnostic", pull)["items"]] == [
+            "BN105"
+        ]
+        config = tmp_path / "pyproject.toml"
+        config.write_text('[tool.bnlint]\nignore = ["BN105"]\n', encoding="utf-8")
+        client.notify(
+            "workspace/didChangeWatchedFiles", {"changes": [{"uri": config.as_uri(), "type": 1}]}
+        )
+        client.respond(client.server_request("workspace/diagnostic/refresh"))
+        assert client.request("textDocument/diagnostic", pull)["items"] == []
+    finally:
+        assert client.close() == 0
