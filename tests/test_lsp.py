@@ -22,7 +22,8 @@ from bnlint.lsp.convert import column_units
 pytest.importorskip("pygls")
 
 BAD = "import torch\n\n\ndef validate(model, loader):\n    model.eval\n    return [model(x) for x in loader]\n"
-_TIMEOUT = 30.0
+# Generous: a busy machine starts Python, pygls and the linter slowly.
+_TIMEOUT = 60.0
 
 
 class LspClient:
