@@ -391,3 +391,20 @@ def test_every_report_format_is_an_output_format_choice() -> None:
     from bnlint.report import FORMATS
 
     assert OUTPUT_FORMATS == FORMATS
+
+
+def test_sarif_relative_uri_escapes_a_colon_that_would_read_as_a_scheme(
+    sarif_schema: dict[str, Any],
+) -> None:
+    report = RunReport(
+        findings=[finding("m", filename="data:v2/a.py"), finding("m", filename="/mnt/c:d/b.py")],
+        root="/repo",
+    )
+    document = json.loads(render("sarif", report))
+    jsonschema.validate(document, sarif_schema)
+    inside, outside = (
+        r["locations"][0]["physicalLocation"]["artifactLocation"]
+        for r in document["runs"][0]["results"]
+    )
+    assert inside == {"uri": "data%3Av2/a.py", "uriBaseId": "%SRCROOT%"}
+    assert outside == {"uri": "file:///mnt/c:d/b.py"}

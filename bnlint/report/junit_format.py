@@ -27,7 +27,7 @@ def render(report: RunReport) -> str:
             label = location_label(f)
             start = f.span.start
             # Built from the numbers, never by splitting the label: paths hold `:` too
-            # (`C:\\src`, `data:v2/x.py`).
+            # (`C:\src`, `data:v2/x.py`).
             where = f"line {start.row}, column {start.column}"
             if f.cell is not None:
                 where = f"cell {f.cell}, {where}"

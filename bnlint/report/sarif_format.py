@@ -31,7 +31,8 @@ def _artifact(filename: str, report: RunReport) -> dict[str, str]:
 def _file_uri(path: str) -> str:
     # PurePath.as_uri would need a platform's path flavour; this one reads both.
     posix = path.replace("\\", "/")
-    return "file://" + ("" if posix.startswith("/") else "/") + quote(posix)
+    # `:` stays: a Windows drive (`file:///C:/work/x.py`).
+    return "file://" + ("" if posix.startswith("/") else "/") + quote(posix, safe="/:")
 
 
 def _region(item: Finding | RelatedLocation) -> dict[str, int]:
