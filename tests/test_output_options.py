@@ -111,3 +111,20 @@ def test_output_file_takes_ruffs_name_too(project: Path, option: str) -> None:
     assert result.stdout == ""
     report = json.loads((project / "report.json").read_text(encoding="utf-8"))
     assert {finding["code"] for finding in report} == {"BN105", "BN401"}
+
+
+def test_statistics_count_unsafe_fixes_as_fixable_when_the_run_allows_them(
+    project: Path,
+) -> None:
+    safe_only = run_bnlint(["check", "--statistics", "--output-format", "json", "src"], project)
+    by_code = {e["code"]: e["fixable"] for e in json.loads(safe_only.stdout)}
+    assert by_code == {"BN105": True, "BN401": False}
+    unsafe = run_bnlint(
+        ["check", "--statistics", "--unsafe-fixes", "--output-format", "json", "src"], project
+    )
+    # `--unsafe-fixes` without `--fix` only marks them: nothing is written.
+    assert {e["code"]: e["fixable"] for e in json.loads(unsafe.stdout)} == {
+        "BN105": True,
+        "BN401": True,
+    }
+    assert (project / "src" / "train.py").read_text(encoding="utf-8") == BAD + KERAS

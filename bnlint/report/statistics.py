@@ -6,20 +6,20 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from bnlint.diagnostics import Applicability, Finding
+from bnlint.diagnostics import Finding
+from bnlint.report import fixable_now
 
 
-def _counts(findings: Sequence[Finding]) -> list[tuple[tuple[str, str, bool], int]]:
-    # Fixable only where plain `--fix` applies, as the `[*]` marker says.
-    counts = Counter(
-        (f.code, f.name, f.fix is not None and f.fix.applicability is Applicability.SAFE)
-        for f in findings
-    )
+def _counts(
+    findings: Sequence[Finding], unsafe_fixes: bool
+) -> list[tuple[tuple[str, str, bool], int]]:
+    # Fixable where `--fix` applies in this run, as the `[*]` marker says.
+    counts = Counter((f.code, f.name, fixable_now(f, unsafe_fixes)) for f in findings)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0][0], not item[0][2]))
 
 
-def render(findings: Sequence[Finding], output_format: str) -> str:
-    rows = _counts(findings)
+def render(findings: Sequence[Finding], output_format: str, unsafe_fixes: bool = False) -> str:
+    rows = _counts(findings, unsafe_fixes)
     if output_format in ("json", "json-lines"):
         entries = [
             {"code": code, "name": name, "count": count, "fixable": fixable}
