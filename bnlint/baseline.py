@@ -211,20 +211,29 @@ class BaselineOutcome:
 
     findings: list[Finding]
     hidden: int
-    # Recorded findings that no longer occur (fixed, or their line edited).
+    # Recorded findings of the linted files that no longer occur (fixed, or their line edited).
     stale: int
 
 
 def apply_baseline(
-    findings: Sequence[Finding], keys: Sequence[BaselineKey], recorded: set[BaselineKey]
+    findings: Sequence[Finding],
+    keys: Sequence[BaselineKey],
+    recorded: set[BaselineKey],
+    linted: set[str] | None = None,
 ) -> BaselineOutcome:
-    """Keep the findings whose key the baseline does not record."""
+    """Keep the findings whose key the baseline does not record.
+
+    `linted`: the key paths of the files this run linted; a recorded finding of a file the
+    run did not lint (pre-commit passes only the changed files) is not stale.
+    """
     kept = [f for f, key in zip(findings, keys, strict=True) if key not in recorded]
     present = set(keys)
     return BaselineOutcome(
         findings=kept,
         hidden=len(findings) - len(kept),
-        stale=sum(1 for key in recorded if key not in present),
+        stale=sum(
+            1 for key in recorded if key not in present and (linted is None or key.path in linted)
+        ),
     )
 
 
@@ -242,24 +251,42 @@ def use_baseline(
     source_of: Callable[[Finding], SourceText | None],
     *,
     write: bool = False,
+    linted: Iterable[str] | None = None,
 ) -> BaselineRun:
     """Record the findings in `path` (when asked, or when it does not exist yet), or hide
-    the ones it records. Raises BaselineError for a file that cannot be read or written."""
-    keys = finding_keys(findings, source_of, path.absolute().parent)
+    the ones it records. Raises BaselineError for a file that cannot be read or written.
+
+    `linted`: the filenames (as findings name them) of every file this run linted. When
+    given, recording again keeps what the baseline holds for files the run did not lint,
+    and only their recorded findings can be stale.
+    """
+    root = path.absolute().parent
+    cwd = Path.cwd()
+    keys = finding_keys(findings, source_of, root, cwd)
+    linted_paths = (
+        {relative_key_path(name, root, cwd) for name in linted} if linted is not None else None
+    )
     if write or not path.exists():
+        kept: set[BaselineKey] = set()
+        if path.exists() and linted_paths is not None:
+            # A baseline that cannot be read is replaced whole: that is what re-recording is for.
+            with contextlib.suppress(BaselineError):
+                kept = {key for key in read_baseline(path) if key.path not in linted_paths}
         try:
-            write_baseline(path, keys)
+            write_baseline(path, [*keys, *kept])
         except OSError as error:
             raise BaselineError(
                 f"cannot write the baseline {path}: {error.strerror or error}"
             ) from None
         count = len(keys)
-        return BaselineRun(
-            [],
+        note = (
             f"recorded {count} finding{'s' if count != 1 else ''} in the baseline {path}; "
-            "later runs with `--baseline` report only new ones",
+            "later runs with `--baseline` report only new ones"
         )
-    outcome = apply_baseline(findings, keys, read_baseline(path))
+        if kept:
+            note += f" (and kept {len(kept)} recorded for files this run did not lint)"
+        return BaselineRun([], note)
+    outcome = apply_baseline(findings, keys, read_baseline(path), linted_paths)
     note = f"{outcome.hidden} finding{'s' if outcome.hidden != 1 else ''} hidden by the baseline {path}"
     if outcome.stale:
         note += (

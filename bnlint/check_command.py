@@ -337,7 +337,8 @@ def _apply_baseline(
 
     from bnlint.baseline import use_baseline
 
-    outcome = use_baseline(path, findings, source_of, write=write)
+    linted = [result.filename for result in results]
+    outcome = use_baseline(path, findings, source_of, write=write, linted=linted)
     if not quiet:
         click.echo(f"bnlint: {outcome.note}", err=True)
     return outcome.findings
@@ -368,7 +369,7 @@ def _render(findings: list[Finding], run: RunResult, options: CheckOptions) -> s
     if options.statistics:
         from bnlint.report.statistics import render as statistics
 
-        return statistics(findings, output_format, bool(options.unsafe_fixes))
+        return statistics(findings, output_format)
     return render(output_format, report)
 
 

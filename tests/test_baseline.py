@@ -238,3 +238,33 @@ def test_scopes_are_qualified_names_of_the_innermost_definition() -> None:
     ]
     assert ScopeIndex("def f(:\n").scope_at(1) == ""
     assert normalized_line("\t model.eval  (  )  ") == "model.eval ( )"
+
+
+def test_a_run_over_some_files_keeps_the_others_recorded(tmp_path: Path) -> None:
+    # pre-commit passes only the changed files: the rest of the baseline must survive.
+    (tmp_path / "a.py").write_text(OTHER, encoding="utf-8")
+    (tmp_path / "b.py").write_text(VALIDATE, encoding="utf-8")
+    concise(tmp_path)
+    everything = (tmp_path / "baseline.json").read_bytes()
+    result = run_bnlint(
+        ["check", "--no-cache", "--format", "concise", "--baseline", "baseline.json", "a.py"],
+        tmp_path,
+    )
+    assert result.exit_code == 0
+    assert "no longer occur" not in result.stderr  # b.py was not linted, not fixed
+    (tmp_path / "a.py").write_text(OTHER.replace("model.eval\n", "model.eval()\n"))
+    result = run_bnlint(
+        ["check", "--no-cache", "--baseline", "baseline.json", "--write-baseline", "a.py"],
+        tmp_path,
+    )
+    assert "kept 1 recorded for files this run did not lint" in result.stderr
+    assert [(e["path"], e["scope"]) for e in recorded(tmp_path)] == [("b.py", "Trainer.validate")]
+    assert everything != (tmp_path / "baseline.json").read_bytes()
+
+
+def test_write_baseline_replaces_a_file_that_is_not_a_baseline(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(VALIDATE, encoding="utf-8")
+    (tmp_path / "baseline.json").write_text("not json", encoding="utf-8")
+    code, lines, _ = concise(tmp_path, "--write-baseline")
+    assert (code, lines) == (0, [])
+    assert [entry["scope"] for entry in recorded(tmp_path)] == ["Trainer.validate"]
