@@ -369,7 +369,7 @@ def _render(findings: list[Finding], run: RunResult, options: CheckOptions) -> s
     if options.statistics:
         from bnlint.report.statistics import render as statistics
 
-        return statistics(findings, output_format)
+        return statistics(findings, output_format, bool(options.unsafe_fixes))
     return render(output_format, report)
 
 
