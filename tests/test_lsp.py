@@ -698,3 +698,14 @@ def test_a_pulling_client_is_asked_to_pull_again_after_a_configuration_change(
         assert client.request("textDocument/diagnostic", pull)["items"] == []
     finally:
         assert client.close() == 0
+
+
+def test_a_file_created_later_joins_the_project(client: LspClient, tmp_path: Path) -> None:
+    assert open_document(client, tmp_path / "evaluate.py", EVALUATE)["diagnostics"] == []
+    helpers = tmp_path / "helpers.py"
+    helpers.write_text(HELPERS, encoding="utf-8")
+    client.notify(
+        "workspace/didChangeWatchedFiles", {"changes": [{"uri": helpers.as_uri(), "type": 1}]}
+    )
+    published = client.notification("textDocument/publishDiagnostics")
+    assert [d["code"] for d in published["diagnostics"]] == ["BN101"]

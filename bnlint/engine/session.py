@@ -72,6 +72,9 @@ class LintSession:
         self.force_exclude = force_exclude
         # Editor buffers: the index of the project around a file, without that file.
         self._projects: dict[tuple[Path, str], ProjectIndex | None] = {}
+        # Editor buffers: each project root's files, and the name of each (by resolved
+        # path), found once: a walk of the tree on every keystroke costs more than the lint.
+        self._project_files: dict[Path, tuple[list[Discovered], dict[Path, str]]] = {}
 
     # --- configuration and discovery -------------------------------------------------
 
@@ -112,11 +115,11 @@ class LintSession:
         text is the buffer's), and the name `path` has in it."""
         settings = self.resolver.settings_for(path)
         root = settings.root if settings.path is not None else path.parent
-        resolved = path.resolve()
-        discovered = self.discover([str(root)])
-        display = next(
-            (item.display for item in discovered if item.path.resolve() == resolved), str(path)
-        )
+        if root not in self._project_files:
+            found = self.discover([str(root)])
+            self._project_files[root] = (found, {i.path.resolve(): i.display for i in found})
+        discovered, displays = self._project_files[root]
+        display = displays.get(path.resolve(), str(path))
         key = (root, display)
         if key not in self._projects:
             others = [item for item in discovered if item.display != display]
@@ -124,8 +127,9 @@ class LintSession:
         return self._projects[key], display
 
     def forget_project(self) -> None:
-        """Drop the editor's project indexes, after files changed on disk."""
+        """Drop the editor's project indexes and file lists, after files changed on disk."""
         self._projects.clear()
+        self._project_files.clear()
 
     # --- linting -----------------------------------------------------------------------
 
