@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from bnlint.analysis.project import ProjectIndex
+from bnlint.analysis.project import ProjectIndex, Tri
 from bnlint.analysis.structure import Kind, Layer, Link, structure_of
 from bnlint.analysis.structure.layers import compare_widths
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
@@ -278,6 +278,9 @@ def _feeds_another_module(project: ProjectIndex, owner: str) -> bool:
         if name == owner:
             continue
         for facts in classes:
+            # A plain class holding the model (a demo's predictor) only runs it.
+            if project.is_module_class(name) is not Tri.YES:
+                continue
             if any(
                 reference.rpartition(".")[2] == owner for reference in facts.attributes.values()
             ):

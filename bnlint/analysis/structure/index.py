@@ -527,7 +527,10 @@ def _pooled(node: cst.BaseExpression, method: cst.FunctionDef, depth: int) -> bo
     if depth > 6:
         return False
     if isinstance(node, cst.Call):
-        if last_name(node.func) in _REDUCTIONS:
+        if last_name(node.func) in _REDUCTIONS or _flattens_steps(node):
+            return True
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if receiver is not None and _pooled(receiver, method, depth + 1):
             return True
         return any(_pooled(arg.value, method, depth + 1) for arg in node.args if not arg.star)
     if isinstance(node, cst.Subscript):
@@ -551,6 +554,25 @@ def _pooled(node: cst.BaseExpression, method: cst.FunctionDef, depth: int) -> bo
 
         walk(method.body, enter)
         return any(_pooled(value, method, depth + 1) for value in values)
+    return False
+
+
+def _flattens_steps(call: cst.Call) -> bool:
+    """`x.view(x.size(0), -1)`, `x.reshape(n, -1)`, `x.flatten(1)`, `torch.flatten(x, 1)`:
+    every position folded into one feature vector per sample."""
+    name = last_name(call.func)
+    args = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    if name in ("view", "reshape") and len(args) == 2:
+        last = args[-1]
+        return (
+            isinstance(last, cst.UnaryOperation)
+            and isinstance(last.operator, cst.Minus)
+            and isinstance(last.expression, cst.Integer)
+            and last.expression.value == "1"
+        )
+    if name == "flatten":
+        start = args[-1] if args else None
+        return isinstance(start, cst.Integer) and start.value == "1"
     return False
 
 

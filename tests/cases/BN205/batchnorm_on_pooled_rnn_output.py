@@ -30,3 +30,22 @@ class LastStepGRU(nn.Module):
     def forward(self, x):
         out, _ = self.gru(x)
         return self.head(self.bn(out[:, -1]))
+
+
+class SpectralGRU(nn.Module):
+    """The GRU runs along the spectral bands; every step is then folded into one feature
+    vector per sample, which the BatchNorm normalizes across samples."""
+
+    def __init__(self, bands, n_classes):
+        super().__init__()
+        self.gru = nn.GRU(1, 64, 1)
+        self.gru_bn = nn.BatchNorm1d(64 * bands)
+        self.fc = nn.Linear(64 * bands, n_classes)
+
+    def forward(self, x):
+        x = x.permute(2, 1, 0)
+        x = self.gru(x)[0]
+        x = x.permute(1, 2, 0).contiguous()
+        x = x.view(x.size(0), -1)
+        x = self.gru_bn(x)
+        return self.fc(torch.tanh(x))
