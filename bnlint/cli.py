@@ -133,7 +133,7 @@ def main() -> None:
     help="Also apply (and offer) unsafe fixes (default: `unsafe-fixes` in the configuration).",
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a diff instead of writing them.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--exit-zero", "-e", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option(
     "--config",
@@ -146,7 +146,7 @@ def main() -> None:
 @click.option(
     "--show-settings", is_flag=True, help="Print the settings the first PATH is linted with."
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--no-cache", "-n", is_flag=True, help="Do not read or write the cache.")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False),

@@ -128,3 +128,10 @@ def test_statistics_count_unsafe_fixes_as_fixable_when_the_run_allows_them(
         "BN401": True,
     }
     assert (project / "src" / "train.py").read_text(encoding="utf-8") == BAD + KERAS
+
+
+def test_ruffs_short_options_exit_zero_and_no_cache(project: Path) -> None:
+    result = run_bnlint(["check", "-e", "-n", "src"], project)
+    assert result.exit_code == 0
+    assert "Found 2 findings." in result.stdout
+    assert not (project / ".bnlint_cache").exists()
