@@ -108,3 +108,35 @@ def test_materialize_writes_each_snapshot_from_a_files_root(tmp_path: Path) -> N
     assert (tmp_path / "cache" / "o" / "r" / ("a" * 12) / "pkg" / "m.py").read_text(
         encoding="utf-8"
     ) == "x = 1\n"
+
+
+def test_a_selection_counts_only_its_own_labels_and_must_not_files(tmp_path: Path) -> None:
+    cases = _case(
+        tmp_path,
+        "[[case]]\n" + HEADER + 'path = "a.py"\n'
+        'expect = [{ code = "BN101", line = 3, why = "w" }, { code = "BN202", line = 5, why = "w" }]\n'
+        "[[case]]\n" + HEADER + 'path = "b.py"\nmust_not = ["BN3"]\nwhy = "other family"\n'
+        "[[case]]\n" + HEADER + 'path = "c.py"\nmust_not = ["BN1"]\nwhy = "mode right"\n'
+        "[[case]]\n" + HEADER + 'path = "d.py"\nmust_not = ["BN102"]\nwhy = "restored"\n',
+    )
+    snapshot = "o/r/" + "a" * 12
+    found = [
+        score.Finding("BN101", "a.py", 3, "m"),  # hit
+        score.Finding("BN102", "d.py", 8, "m"),  # named by d.py's must_not: false
+    ]
+    select = score.codes_of("BN1")
+    result = score.score(cases, {snapshot: found}, select)
+    # b.py's must_not names only BN3: it says nothing about the mode rules.
+    assert (result.must_not_files, result.clean_must_not) == (2, 1)
+    assert result.scores["BN101"].tp == 1
+    assert "BN202" not in result.scores
+    assert result.scores["BN102"].fp == 1
+    text = score.report(result, cases, select)
+    assert "1 expected findings" in text
+    assert "1 of 2 must-not files silent" in text
+
+
+def test_a_must_not_prefix_overlaps_a_selected_code_either_way() -> None:
+    assert score.overlaps("BN1", ["BN101"])
+    assert score.overlaps("BN104", ["BN1"])
+    assert not score.overlaps("BN3", ["BN101", "BN102"])

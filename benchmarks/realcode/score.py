@@ -83,6 +83,12 @@ def selected(code: str, select: list[str]) -> bool:
     return any(code.startswith(prefix) for prefix in select)
 
 
+def overlaps(entry: str, select: list[str]) -> bool:
+    """Whether a `must_not` entry (a code or a prefix) names a rule the run selects: "BN1"
+    against "BN101", or "BN101" against the prefix "BN1"."""
+    return any(entry.startswith(prefix) or prefix.startswith(entry) for prefix in select)
+
+
 UNKNOWN = re.compile(r"unknown rule code or prefix `([A-Z0-9]+)`")
 
 
@@ -149,7 +155,8 @@ def score(
             else:
                 result.scores[label.code].tp += 1
                 matched.add(hit)
-        if case.must_not:
+        concerned = any(overlaps(entry, select) for entry in case.must_not)
+        if concerned:
             result.must_not_files += 1
         dirty = False
         for finding in found:
@@ -162,7 +169,7 @@ def score(
             else:
                 result.scores[finding.code].unlabelled += 1
                 result.unlabelled.append((case, finding))
-        if case.must_not and not dirty:
+        if concerned and not dirty:
             result.clean_must_not += 1
     return result
 
@@ -171,7 +178,7 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def report(result: Result, cases: list[Case]) -> str:
+def report(result: Result, cases: list[Case], select: list[str]) -> str:
     lines = [
         "| rule | TP | FN | FP | unlabelled | recall | precision |",
         "|---|---|---|---|---|---|---|",
@@ -190,10 +197,10 @@ def report(result: Result, cases: list[Case]) -> str:
         f"| all | {total.tp} | {total.fn} | {total.fp} | {total.unlabelled} "
         f"| {_ratio(total.recall)} | {_ratio(total.precision)} |"
     )
-    labels = sum(len(c.expect) for c in cases)
+    labels = sum(1 for c in cases for label in c.expect if selected(label.code, select))
     lines.append("")
     lines.append(
-        f"{len(cases)} files, {labels} expected findings, "
+        f"{len(cases)} files; for the selected rules {labels} expected findings, "
         f"{result.clean_must_not} of {result.must_not_files} must-not files silent."
     )
     lines.append("")
@@ -300,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"not known to this bnlint (their labels count as misses): {', '.join(sorted(unknown))}\n"
         )
-    print(report(result, cases))
+    print(report(result, cases, select))
     if args.json is not None:
         args.json.write_text(json.dumps(as_json(result), indent=2) + "\n", encoding="utf-8")
     return 0
