@@ -56,6 +56,11 @@ class CheckOptions:
     # `--config` values: a configuration file and/or `KEY = VALUE` TOML fragments.
     config_file: tuple[str, ...] = ()
     show_settings: bool = False
+    # Comma-separated lists that override the configuration's keys of the same names.
+    exclude: str | None = None
+    extend_exclude: str | None = None
+    fixable: str | None = None
+    unfixable: str | None = None
     no_cache: bool = False
     cache_dir: str | None = None
     force_exclude: bool = False
@@ -151,6 +156,10 @@ def _check(options: CheckOptions) -> ExitStatus:
 def _resolver(options: CheckOptions) -> ConfigResolver:
     try:
         config_file, table = parse_config_arguments(options.config_file)
+        for key in ("exclude", "extend-exclude", "fixable", "unfixable"):
+            items = split_codes(getattr(options, key.replace("-", "_")))
+            if items is not None:
+                table[key] = items
         overrides = CliOverrides(
             select=split_codes(options.select),
             extend_select=split_codes(options.extend_select) or [],

@@ -107,6 +107,10 @@ def main() -> None:
 @click.option("--select", help="Comma-separated codes or prefixes to enable (replaces the config).")
 @click.option("--extend-select", help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", help="Codes or prefixes to disable.")
+@click.option("--fixable", help="Codes or prefixes whose fixes may apply (replaces `fixable`).")
+@click.option("--unfixable", help="Codes or prefixes reported without their fix.")
+@click.option("--exclude", help="Comma-separated patterns to skip (replaces `exclude`).")
+@click.option("--extend-exclude", help="Patterns to skip on top of `exclude`.")
 @click.option(
     "--output-format",
     "--format",

@@ -306,3 +306,33 @@ def test_show_settings_prints_the_resolved_settings_and_lints_nothing(tmp_path: 
     assert '"BN105"' in enabled
     assert '"BN401"' not in enabled
     assert target.read_text(encoding="utf-8") == BAD_MODE
+
+
+# --- the list keys as command-line options -------------------------------------------------
+
+
+def test_exclude_options_override_the_configuration(tmp_path: Path) -> None:
+    _write(tmp_path / "bnlint.toml", "extend-exclude = ['gen/']\n")
+    _write(tmp_path / "gen" / "a.py", BAD_MODE)
+    _write(tmp_path / "src" / "b.py", BAD_MODE)
+    _write(tmp_path / "scratch" / "c.py", BAD_MODE)
+    assert len(_codes(tmp_path, ".")[1]) == 2
+    assert len(_codes(tmp_path, "--extend-exclude", "scratch/", ".")[1]) == 1
+    # `--exclude` replaces the configured `exclude`; `extend-exclude` still adds to it.
+    assert len(_codes(tmp_path, "--exclude", "src/,scratch/", ".")[1]) == 0
+
+
+def test_fixable_options_decide_which_fixes_are_offered(tmp_path: Path) -> None:
+    _write(tmp_path / "train.py", BAD_MODE)
+
+    def fix_of(*args: str) -> object:
+        result = run_bnlint(["check", "--output-format", "json", *args, "train.py"], tmp_path)
+        return json.loads(result.stdout)[0]["fix"]
+
+    assert fix_of() is not None
+    assert fix_of("--unfixable", "BN105") is None
+    assert fix_of("--fixable", "BN4") is None
+    assert fix_of("--fixable", "BN1") is not None
+    result = run_bnlint(["check", "--fixable", "BN999", "train.py"], tmp_path)
+    assert result.exit_code == 2
+    assert "BN999" in result.stderr
