@@ -348,3 +348,16 @@ def test_the_analysis_layer_imports_no_rule_code() -> None:
                     if a.name.startswith(upward)
                 ]
     assert found == []
+
+
+def test_a_model_of_one_scope_agrees_with_the_whole_file() -> None:
+    ctx = _context(FLOW)
+    main = _function(ctx, "main")
+    for scope in (main, ctx.module):
+        bounded = SemanticModel(ctx.module, scope).scope(scope)
+        whole = ctx.semantic.scope(scope)
+        assert bounded.assignments == whole.assignments
+        assert bounded.module_uses == whole.module_uses
+        assert bounded.called == whole.called
+        assert bounded.loop_sources == whole.loop_sources
+        assert bounded.names.keys() == whole.names.keys()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bnlint.analysis.models import ModelIndex
     from bnlint.analysis.modes import ModeFlow
     from bnlint.analysis.project import ProjectIndex
-    from bnlint.analysis.semantic.scopes import SemanticModel
+    from bnlint.analysis.semantic.scopes import ScopeBindings, SemanticModel
     from bnlint.analysis.values import Values
     from bnlint.config import FileSettings
 
@@ -47,6 +47,7 @@ class FileContext:
         self.settings = settings
         # Cross-file facts (class index, function summaries), when the run built them.
         self.project = project
+        self._scope_models: dict[int, ScopeBindings] = {}
         # The chain of nodes from the module down to the node being visited.
         self.ancestors: list[cst.CSTNode] = []
 
@@ -64,6 +65,18 @@ class FileContext:
         from bnlint.analysis.semantic.scopes import SemanticModel
 
         return SemanticModel(self.module)
+
+    def scope_facts(self, scope: cst.Module | cst.FunctionDef) -> ScopeBindings:
+        """The bindings and facts of one scope: from the whole-file model when something
+        already built it, else from a walk of that scope alone (the same model, bounded)."""
+        from bnlint.analysis.semantic.scopes import SemanticModel
+
+        if "semantic" in self.__dict__:
+            return self.semantic.scope(scope)
+        found = self._scope_models.get(id(scope))
+        if found is None:
+            found = self._scope_models[id(scope)] = SemanticModel(self.module, scope).scope(scope)
+        return found
 
     @cached_property
     def values(self) -> Values:

@@ -127,7 +127,7 @@ class ModelIndex:
         return None
 
     def _uses_as_module(self, scope: Scope, key: str) -> bool:
-        return key in self.ctx.semantic.scope(scope).module_uses
+        return key in self.ctx.scope_facts(scope).module_uses
 
     # -- facts ------------------------------------------------------------------------
 
@@ -301,7 +301,7 @@ class ModelIndex:
         return None
 
     def _called(self, scope: Scope, key: str) -> bool:
-        return key in self.ctx.semantic.scope(scope).called
+        return key in self.ctx.scope_facts(scope).called
 
 
 def _is_param(scope: cst.FunctionDef, name: str) -> bool:

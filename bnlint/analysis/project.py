@@ -520,11 +520,18 @@ class _FileIndexer:
         self.imports = imports.aliases
         self.local_classes: set[str] = set()
         self.local_helpers: set[str] = set()
+        # Dotted name as written -> its resolution (one file resolves the same names often).
+        self._resolved: dict[str, str] = {}
         self.local_functions: dict[str, FunctionFacts] = {}
 
     def resolve(self, node: ast.expr) -> str | None:
         name = _dotted(node)
-        return None if name is None else self.table.resolve(name)
+        if name is None:
+            return None
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._resolved[name] = self.table.resolve(name)
+        return found
 
     def run(self, tree: ast.Module, nodes: list[ast.AST]) -> None:
         load = checkpoints.weight_load(nodes)
@@ -537,16 +544,23 @@ class _FileIndexer:
             self.index.module_consumers.setdefault(name, (self.filename, line))
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
         self.local_classes = {n.name for n in classes}
-        self._helpers(tree.body)
+        called = {
+            n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        self._helpers(tree.body, called)
         for node in classes:
             self._class(node)
         self._functions(tree.body, prefix="")
         self._call_sites("<module>", _in_order(tree.body))
 
-    def _helpers(self, body: list[ast.stmt]) -> None:
-        """Summarise the module-level functions that refer to layers, classes or imports
-        (a helper referring to nothing builds nothing, and is left out)."""
-        functions = [n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    def _helpers(self, body: list[ast.stmt], called: set[str]) -> None:
+        """Summarise the module-level functions this file calls that refer to layers,
+        classes or imports (a helper referring to nothing builds nothing, and is left out)."""
+        functions = [
+            n
+            for n in body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in called
+        ]
         self.local_helpers = {n.name for n in functions} - self.local_classes
         facts = {n.name: self._contents(n, ()) for n in functions if n.name in self.local_helpers}
         while True:

@@ -115,13 +115,12 @@ class Values:
         """
         if depth > _MAX_DEPTH:
             return []
-        semantic = self.ctx.semantic
-        own = semantic.scope(scope)
+        own = self.ctx.scope_facts(scope)
         values = own.assignments.get(key, [])
         if not values and isinstance(scope, cst.FunctionDef) and not key.startswith("self."):
             root = key.split("[")[0].split(".")[0]
             if root not in own.names or all(b.kind == "global" for b in own.names[root]):
-                values = semantic.scope(self.ctx.module).assignments.get(key, [])
+                values = self.ctx.scope_facts(self.ctx.module).assignments.get(key, [])
         found = [value for value in values if not self.same_object(value, key)]
         if not found and key in own.loop_sources:
             for iterable in own.loop_sources[key]:

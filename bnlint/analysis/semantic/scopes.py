@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -62,7 +63,10 @@ class SemanticModel(cst.CSTVisitor):
     >>> -> the `4` node; a second `BATCH = 8` anywhere in that scope -> None
     """
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, root: Scope | None = None) -> None:
+        """The model of `module`; with `root` (a function, class or lambda of it), only of
+        that scope's own statements: what a question about one scope needs, for a fraction
+        of the walk (nested scopes are bound by name but not entered)."""
         super().__init__()
         self.scopes: dict[cst.CSTNode, ScopeBindings] = {}
         self._stack: list[ScopeBindings] = []
@@ -83,7 +87,33 @@ class SemanticModel(cst.CSTVisitor):
         self.classes: dict[str, cst.ClassDef] = {}
         self.functions: list[cst.FunctionDef] = []
         self.module = module
-        visit_tree(module, self)
+        self._root: cst.CSTNode | None = root
+        if root is not None and root is not module:
+            # Where the root's own name is bound: outside the model.
+            self._stack.append(ScopeBindings(module, None))
+        visit_tree(root or module, self)
+
+    # Dispatch ---------------------------------------------------------------------------
+    # libcst's own on_visit formats and looks up `visit_<Kind>` for every node; one lookup
+    # per node type keeps this walk, which every file with a model pays, cheap.
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        kind = type(node)
+        handler = _VISIT.get(kind, _UNSET)
+        if handler is _UNSET:
+            handler = _VISIT[kind] = getattr(SemanticModel, f"visit_{kind.__name__}", None)
+        enter = handler is None or handler(self, node) is not False
+        if self._root is not None and node is not self._root and isinstance(node, _NESTED):
+            return False
+        return enter
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        kind = type(original_node)
+        handler = _LEAVE.get(kind, _UNSET)
+        if handler is _UNSET:
+            handler = _LEAVE[kind] = getattr(SemanticModel, f"leave_{kind.__name__}", None)
+        if handler is not None:
+            handler(self, original_node)
 
     # Scopes -----------------------------------------------------------------------------
 
@@ -310,6 +340,10 @@ class SemanticModel(cst.CSTVisitor):
 
 
 _MUTATORS = frozenset({"update", "setdefault", "pop", "__setitem__", "merge_with"})
+_UNSET: Any = object()
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_VISIT: dict[type, Any] = {}
+_LEAVE: dict[type, Any] = {}
 
 
 def value_key(expr: cst.BaseExpression) -> str | None:
