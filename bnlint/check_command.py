@@ -61,6 +61,7 @@ class CheckOptions:
     extend_exclude: str | None = None
     fixable: str | None = None
     unfixable: str | None = None
+    isolated: bool = False
     no_cache: bool = False
     cache_dir: str | None = None
     force_exclude: bool = False
@@ -165,6 +166,7 @@ def _resolver(options: CheckOptions) -> ConfigResolver:
             extend_select=split_codes(options.extend_select) or [],
             ignore=split_codes(options.ignore) or [],
             table=table,
+            isolated=options.isolated,
         )
         return ConfigResolver(overrides, config_file)
     except ConfigError as error:

@@ -150,6 +150,9 @@ def main() -> None:
 @click.option(
     "--show-settings", is_flag=True, help="Print the settings the first PATH is linted with."
 )
+@click.option(
+    "--isolated", is_flag=True, help="Read no configuration file (defaults and these options)."
+)
 @click.option("--no-cache", "-n", is_flag=True, help="Do not read or write the cache.")
 @click.option(
     "--cache-dir",

@@ -63,6 +63,8 @@ class CliOverrides:
     ignore: list[str] = field(default_factory=list)
     # `--config KEY=VALUE` fragments, as one table applied on top of every configuration.
     table: Mapping[str, Any] = field(default_factory=dict)
+    # `--isolated`: read no configuration file at all (the defaults and the command line).
+    isolated: bool = False
 
 
 @dataclass(frozen=True)
@@ -459,6 +461,8 @@ class ConfigResolver:
         self._cli = cli
         self._fixed: Settings | None = None
         self._by_directory: dict[Path, Settings] = {}
+        if config_file is not None and cli.isolated:
+            raise ConfigError("--isolated reads no configuration file: drop --config FILE")
         if config_file is not None:
             if not config_file.is_file():
                 raise ConfigError(f"configuration file {config_file} does not exist")
@@ -485,7 +489,7 @@ class ConfigResolver:
         if cached is not None:
             return cached
         found: Settings | None = None
-        for name in CONFIG_FILENAMES:
+        for name in () if self._cli.isolated else CONFIG_FILENAMES:
             candidate = directory / name
             if candidate.is_file():
                 loaded = read_config_file(candidate, require_table=False)

@@ -336,3 +336,14 @@ def test_fixable_options_decide_which_fixes_are_offered(tmp_path: Path) -> None:
     result = run_bnlint(["check", "--fixable", "BN999", "train.py"], tmp_path)
     assert result.exit_code == 2
     assert "BN999" in result.stderr
+
+
+def test_isolated_reads_no_configuration_file(tmp_path: Path) -> None:
+    _write(tmp_path / "bnlint.toml", "ignore = ['BN105']\n")
+    _write(tmp_path / "train.py", BAD_MODE)
+    assert _codes(tmp_path, "train.py")[1] == []
+    assert _codes(tmp_path, "--isolated", "train.py")[1] == ["BN105"]
+    assert _codes(tmp_path, "--isolated", "--config", "ignore = ['BN1']", "train.py")[1] == []
+    result = run_bnlint(["check", "--isolated", "--config", "bnlint.toml", "train.py"], tmp_path)
+    assert result.exit_code == 2
+    assert "--isolated" in result.stderr
