@@ -18,6 +18,7 @@ from bnlint.cli import main
 from bnlint.diagnostics import Finding, Position, RelatedLocation, Severity, Span
 from bnlint.lsp import diagnostic, utf16_column
 from bnlint.lsp.convert import column_units
+from bnlint.lsp.documents import related_locator
 
 pytest.importorskip("pygls")
 
@@ -709,3 +710,32 @@ def test_a_file_created_later_joins_the_project(client: LspClient, tmp_path: Pat
     )
     published = client.notification("textDocument/publishDiagnostics")
     assert [d["code"] for d in published["diagnostics"]] == ["BN101"]
+
+
+def test_each_step_is_located_in_the_buffer_a_cell_or_a_file(tmp_path: Path) -> None:
+    other = tmp_path / "loop.py"
+    other.write_text("for epoch in range(3):\n    pass\n", encoding="utf-8")
+    step = Span(Position(1, 1), Position(1, 4))
+
+    def finding(filename: str, cell: int | None) -> Finding:
+        return Finding("BN101", "missing-eval", Severity.ERROR, "m", "h", filename, step, cell=cell)
+
+    in_cell = finding("book.ipynb", 3)
+    locate = related_locator(
+        "cell:3", in_cell, ["unsaved text"], {1: ("cell:1", "model.train()\nx = 1\n")}
+    )
+    assert locate(RelatedLocation("book.ipynb", step, "here", cell=3)) == (
+        "cell:3",
+        ["unsaved text"],
+    )
+    assert locate(RelatedLocation("book.ipynb", step, "cell one", cell=1)) == (
+        "cell:1",
+        ["model.train()", "x = 1"],
+    )
+    assert locate(RelatedLocation("book.ipynb", step, "a cell not open", cell=7)) is None
+    assert locate(RelatedLocation(str(other), step, "loop")) == (
+        other.as_uri(),
+        ["for epoch in range(3):", "    pass"],
+    )
+    assert locate(RelatedLocation(str(tmp_path / "gone.py"), step, "deleted")) is None
+    assert locate(RelatedLocation("other.ipynb", step, "another notebook", cell=1)) is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,5 +218,32 @@ def is_config_file(path: str) -> bool:
     return Path(path).name in CONFIG_NAMES
 
 
-def same_file(step: RelatedLocation, finding: Finding) -> bool:
-    return step.filename == finding.filename and step.cell == finding.cell
+def related_locator(
+    uri: str, finding: Finding, lines: list[str], cells: Mapping[int, tuple[str, str]]
+) -> Callable[[RelatedLocation], tuple[str, list[str]] | None]:
+    """Where each step of `finding`'s explanation is shown, and the lines its columns count
+    in: this document (`uri`, its unsaved `lines`), another cell of the same notebook
+    (`cells`: cell number -> (cell URI, text)), or another file, read from disk; None for a
+    step that cannot be shown (a file since deleted).
+    """
+    read: dict[str, list[str]] = {}
+
+    def locate(step: RelatedLocation) -> tuple[str, list[str]] | None:
+        if step.filename == finding.filename and step.cell == finding.cell:
+            return uri, lines
+        if step.filename == finding.filename and step.cell is not None:
+            if step.cell not in cells:
+                return None
+            cell_uri, text = cells[step.cell]
+            return cell_uri, text.splitlines()
+        if step.cell is not None:
+            return None  # a cell of another notebook: no URI names it unless it is open
+        path = Path(step.filename).absolute()
+        if step.filename not in read:
+            try:
+                read[step.filename] = path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                return None
+        return path.as_uri(), read[step.filename]
+
+    return locate

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from bnlint import __version__
-from bnlint.diagnostics import Finding, RelatedLocation
+from bnlint.diagnostics import Finding
 from bnlint.lsp.convert import (
     FIX_ALL_KIND,
     UTF16,
@@ -27,7 +28,7 @@ from bnlint.lsp.convert import (
     fix_all_action,
     fix_all_documents_action,
 )
-from bnlint.lsp.documents import Cell, Linted, LintState, is_config_file, same_file
+from bnlint.lsp.documents import Cell, Linted, LintState, is_config_file, related_locator
 
 _WATCHED = ("**/pyproject.toml", "**/bnlint.toml", "**/.bnlint.toml", "**/*.py", "**/*.pyi")
 
@@ -89,37 +90,12 @@ class BnlintServer:
                 types.LogMessageParams(type=types.MessageType.Warning, message=problem)
             )
 
-    def _locator(self, uri: str, finding: Finding, lines: list[str], cells: dict[int, str]) -> Any:
-        """Where each related location of `finding` is: this buffer (its unsaved text),
-        another cell of this notebook, or another file on disk."""
-        read: dict[str, list[str]] = {}
-
-        def locate(step: RelatedLocation) -> tuple[str, list[str]] | None:
-            if same_file(step, finding):
-                return uri, lines
-            if step.cell is not None and step.filename == finding.filename and step.cell in cells:
-                cell_uri = cells[step.cell]
-                return cell_uri, self.server.workspace.get_text_document(
-                    cell_uri
-                ).source.splitlines()
-            path = Path(step.filename)
-            if step.cell is not None or not path.absolute().is_file():
-                return None
-            if step.filename not in read:
-                try:
-                    read[step.filename] = path.read_text(encoding="utf-8").splitlines()
-                except (OSError, UnicodeDecodeError):
-                    return None
-            return path.absolute().as_uri(), read[step.filename]
-
-        return locate
-
     def _shapes(
-        self, uri: str, linted: Linted, cells: dict[int, str] | None = None
+        self, uri: str, linted: Linted, cells: Mapping[int, tuple[str, str]] | None = None
     ) -> list[dict[str, Any]]:
         lines = linted.text.splitlines()
         return [
-            diagnostic(f, lines, self._locator(uri, f, lines, cells or {}), self.encoding())
+            diagnostic(f, lines, related_locator(uri, f, lines, cells or {}), self.encoding())
             for f in linted.findings
         ]
 
@@ -160,7 +136,7 @@ class BnlintServer:
         if notebook is None:
             return {}
         cells = self._cells(notebook)
-        numbers = {number: cell.uri for number, cell in enumerate(cells, start=1)}
+        numbers = {number: (cell.uri, cell.text) for number, cell in enumerate(cells, start=1)}
         linted = self.state.lint_notebook(cells, _path_of(notebook.uri))
         self._tell(linted.problem)
         return {
