@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from bnlint.catalog import UnknownSelector, expand_selector, resolve_selection
+from bnlint.catalog import RuleInfo, UnknownSelector, expand_selector, resolve_selection
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 
 __all__ = [
@@ -156,6 +156,20 @@ class Rule:
                 related=tuple(related),
             )
         )
+
+
+def catalog_info(rule: type[Rule]) -> RuleInfo:
+    """What the libcst-free catalog says about `rule`: its entry, from the class itself."""
+    return RuleInfo(
+        rule.code,
+        rule.name,
+        rule.severity,
+        rule.summary(),
+        default_enabled=rule.default_enabled,
+        runtime_only=rule.runtime_only,
+        needs_project=rule.needs_project,
+        options=dict(rule.options),
+    )
 
 
 _REGISTRY: dict[str, type[Rule]] = {}

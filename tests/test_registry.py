@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -20,6 +21,7 @@ from bnlint.registry import (
     Rule,
     UnknownSelector,
     all_rules,
+    catalog_info,
     expand_selector,
     register,
     resolve_selection,
@@ -250,25 +252,20 @@ def test_resolve_selection_is_select_plus_extend_minus_ignore() -> None:
 
 
 def test_the_catalog_describes_every_rule_as_its_class_does() -> None:
-    # Selection, configuration and reports read the catalog (no libcst); it must say what
-    # the rule classes say, field by field.
+    # Selection, configuration and reports read the catalog (no libcst); its entries are
+    # generated from the rule classes and must say what they say, field by field.
+    import bnlint.catalog
     from bnlint.catalog import RULES as CATALOG
+    from bnlint.catalog import entries_in, render_entries
 
     assert list(CATALOG) == list(RULES)
     for code, rule in RULES.items():
-        info = CATALOG[code]
-        assert (
-            info.name,
-            info.severity,
-            info.summary,
-            info.default_enabled,
-            info.runtime_only,
-            dict(info.options),
-        ) == (
-            rule.name,
-            rule.severity,
-            rule.summary(),
-            rule.default_enabled,
-            rule.runtime_only,
-            rule.options,
-        ), code
+        assert CATALOG[code] == catalog_info(rule), code
+    source = Path(bnlint.catalog.__file__).read_text(encoding="utf-8")
+    expected = render_entries(catalog_info(rule) for rule in RULES.values())
+    assert entries_in(source) == expected, "stale catalog: run python scripts/sync_rule_docs.py"
+
+
+def test_project_rules_declare_it() -> None:
+    needs = {code for code, rule in RULES.items() if rule.needs_project}
+    assert {"BN101", "BN102", "BN103", "BN104"} <= needs
