@@ -231,3 +231,26 @@ def test_a_users_own_sitecustomize_still_runs_in_observed_children(tmp_path: Pat
     )
     assert plain.stdout == probed.stdout == "child ran\n"
     assert plain.stderr == probed.stderr == "user sitecustomize\nuser sitecustomize\n"
+
+
+ZOO = "tests/probe_zoo/train_zoo.py"
+
+
+def _zoo_row(text: str) -> int:
+    return (ROOT / ZOO).read_text().splitlines().index(text) + 1
+
+
+def test_correct_training_scripts_of_every_family_are_silent_and_their_bugs_are_found() -> None:
+    clean = bnlint("run", "--format", "concise", "--exit-nonzero-on-findings", ZOO)
+    assert clean.returncode == 0, clean.stderr
+    assert concise(clean) == []
+    assert clean.stdout.count("accuracy") == 3
+    buggy = bnlint("run", "--format", "concise", ZOO, "--bug", "no-eval,probe-in-train-mode")
+    validation = (
+        "            correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in val_loader)"
+    )
+    features = "            features = encoder(torch.randn(16, 3, 8, 8))"
+    assert concise(buggy) == [
+        f"{ZOO}:{_zoo_row(validation)} BN101",
+        f"{ZOO}:{_zoo_row(features)} BN101",
+    ]
