@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import libcst as cst
 
 from bnlint.analysis.context import FileContext
@@ -254,4 +256,60 @@ def test_torch():
     assert [site.arg_modes for site in index.sites_for("check", "export_test.py")] == [
         {},
         {0: "train"},
+    ]
+
+
+# -- explanation paths ----------------------------------------------------------------------
+
+
+def _related(code: str, source: str) -> list[tuple[int, str]]:
+    from bnlint.runner import lint_bytes
+
+    text = textwrap.dedent(source)
+    result = lint_bytes(text.encode(), "x.py", FileSettings(enabled=frozenset({code})))
+    (finding,) = result.findings
+    return [(step.span.start.row, step.message) for step in finding.related]
+
+
+def test_bn101_explains_where_training_mode_comes_from() -> None:
+    related = _related(
+        "BN101",
+        """
+        import torch
+        import torchvision
+
+        def main(images):
+            model = torchvision.models.resnet50()
+            model.train()
+            with torch.no_grad():
+                return model(images)
+        """,
+    )
+    assert related == [
+        (7, "`model.train()`: `model` is in training mode from here"),
+        (8, "`model` is then run under `torch.no_grad()`"),
+    ]
+
+
+def test_bn102_explains_the_eval_and_the_loop_that_carries_it() -> None:
+    related = _related(
+        "BN102",
+        """
+        import torch
+
+        def fit(model, train_loader, val_loader, optimizer):
+            model.train()
+            for epoch in range(10):
+                for x, y in train_loader:
+                    model(x).sum().backward()
+                    optimizer.step()
+                model.eval()
+                with torch.no_grad():
+                    for x, y in val_loader:
+                        model(x)
+        """,
+    )
+    assert related == [
+        (10, "`model.eval()` puts `model` in eval mode"),
+        (6, "the loop comes back to this training step with no `model.train()`"),
     ]

@@ -24,7 +24,7 @@ Rules stay silent unless every fact agrees.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -60,6 +60,8 @@ class Fact:
     assumed: bool = False
     # For an explicit `.train()`: id() of the `with` blocks and the function around it.
     inside: tuple[int, ...] = ()
+    # The node that set the mode (a `.train()` call, a constructor), for explanations.
+    node: cst.CSTNode | None = field(default=None, compare=False)
 
 
 Facts = frozenset[Fact]
@@ -118,7 +120,7 @@ def _tag(state: State | None, loop: int) -> State | None:
         key: frozenset(
             f
             if f.loop is not None or f.mode is Mode.UNKNOWN
-            else Fact(f.mode, f.reason, loop, f.assumed, f.inside)
+            else Fact(f.mode, f.reason, loop, f.assumed, f.inside, f.node)
             for f in facts
         )
         for key, facts in state.items()
@@ -434,13 +436,15 @@ class ModeFlow:
                 mode = _mode_of(call)
                 text = f"`{self.ctx.code_for(call)}`"
                 inside = (*self._withs, id(self._scope)) if mode is Mode.TRAIN else ()
-                return self._set(receiver, frozenset({Fact(mode, text, inside=inside)}), state)
+                fact = Fact(mode, text, inside=inside, node=call)
+                return self._set(receiver, frozenset({fact}), state)
             if method == "apply" and receiver is not None and call.args:
                 fn = dotted_name(call.args[0].value)
                 summary = self.ctx.project_index.function(fn.rpartition(".")[2]) if fn else None
                 if summary is not None and summary.evals_argument:
                     text = f"`{self.ctx.code_for(call)}`"
-                    return self._set(receiver, frozenset({Fact(Mode.EVAL, text)}), state)
+                    fact = Fact(Mode.EVAL, text, node=call)
+                    return self._set(receiver, frozenset({fact}), state)
                 return state
         return self._helper(call, state)
 
@@ -474,7 +478,7 @@ class ModeFlow:
                     else Mode.UNKNOWN
                 )
                 text = f"`{self.ctx.code_for(call)}`"
-                return self._set(receiver, frozenset({Fact(mode, text)}), state)
+                return self._set(receiver, frozenset({Fact(mode, text, node=call)}), state)
         args = [(i, arg) for i, arg in enumerate(call.args) if not arg.star]
         keys = [(i, arg, model_key(arg.value)) for i, arg in args]
         passed = [
@@ -489,7 +493,8 @@ class ModeFlow:
         text = f"`{self.ctx.code_for(func)}()`"
         for key_name, value in summary.sets_mode.items():
             if key_name.startswith("self.") and offset:
-                state = self._set(key_name, frozenset({Fact(_as_mode(value), text)}), state)
+                fact = Fact(_as_mode(value), text, node=call)
+                state = self._set(key_name, frozenset({fact}), state)
         for index, arg, key in passed:
             param = None
             if arg.keyword is not None:
@@ -498,7 +503,7 @@ class ModeFlow:
                 param = summary.params[index + offset]
             if param is not None and param in summary.sets_mode:
                 mode = _as_mode(summary.sets_mode[param])
-                state = self._set(key, frozenset({Fact(mode, text)}), state)
+                state = self._set(key, frozenset({Fact(mode, text, node=call)}), state)
         return state
 
     def _no_effect(self, func: cst.BaseExpression) -> bool:
@@ -561,7 +566,7 @@ class ModeFlow:
             and value.func.attr.value in torch_api.MOVE_METHODS | torch_api.MODE_METHODS
         ):
             if chain_mode is None and value.func.attr.value in ("eval", "train"):
-                chain_mode = Fact(_mode_of(value), f"`{self.ctx.code_for(value)}`")
+                chain_mode = Fact(_mode_of(value), f"`{self.ctx.code_for(value)}`", node=value)
             value = value.func.value
         source: Facts | None = None
         if isinstance(value, cst.Name | cst.Attribute):
@@ -592,16 +597,23 @@ class ModeFlow:
                     return None
                 return facts
         if isinstance(func, cst.Attribute) and func.attr.value == torch_api.FROM_PRETRAINED:
-            return frozenset({Fact(Mode.EVAL, "`from_pretrained` returns it in eval mode")})
+            fact = Fact(Mode.EVAL, "`from_pretrained` returns it in eval mode", node=call)
+            return frozenset({fact})
         scope = self._scope
         built = self.ctx.models.constructed(key, call, scope)
         if built is None:
             return None
         if qualified in torch_api.TORCH_LOAD:
             return frozenset(
-                {Fact(Mode.TRAIN, f"{built.origin}, which keeps the mode it was saved in")}
+                {
+                    Fact(
+                        Mode.TRAIN,
+                        f"{built.origin}, which keeps the mode it was saved in",
+                        node=call,
+                    )
+                }
             )
-        return frozenset({Fact(Mode.TRAIN, built.origin)})
+        return frozenset({Fact(Mode.TRAIN, built.origin, node=call)})
 
     def _lookup(self, key: str, state: State) -> Facts | None:
         probe = key

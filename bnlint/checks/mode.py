@@ -10,6 +10,7 @@ from bnlint.analysis.calls import boolean
 from bnlint.analysis.contents import contains
 from bnlint.analysis.intent import Purpose, is_training_step
 from bnlint.analysis.models import ModelFacts, model_key
+from bnlint.analysis.modes import Fact
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.torch_api import BATCH_NORM
 from bnlint.analysis.tri import Tri
@@ -143,7 +144,32 @@ class MissingEval(Rule):
             effect=model.training_effect(),
             purpose=purpose.purpose,
             fix=fix,
+            related=_training_path(ctx, model.key, fact, purpose, node),
         )
+
+
+def _common_loop(ctx: FileContext, a: cst.CSTNode, b: cst.CSTNode) -> cst.For | cst.While | None:
+    """The innermost loop around both `a` and `b`: the one whose next iteration joins them."""
+    around_a = {id(node) for node in ctx.chain(a)}
+    for node in ctx.chain(b)[1:]:
+        if isinstance(node, cst.For | cst.While) and id(node) in around_a:
+            return node
+    return None
+
+
+def _training_path(
+    ctx: FileContext, key: str, fact: Fact, purpose: Purpose, at: cst.CSTNode
+) -> list[tuple[cst.CSTNode, str]]:
+    """How `key` reaches the evaluation in training mode, as the mode analysis saw it."""
+    path: list[tuple[cst.CSTNode, str]] = []
+    if fact.node is not None:
+        path.append((fact.node, f"{fact.reason}: `{key}` is in training mode from here"))
+    loop = _common_loop(ctx, fact.node, at) if fact.node and fact.loop is not None else None
+    if loop is not None:
+        path.append((loop, "the loop brings training mode back on its next iteration"))
+    if purpose.node is not None:
+        path.append((purpose.node, f"`{key}` is then run {purpose.context}"))
+    return path
 
 
 @register
@@ -202,7 +228,21 @@ class TrainNotRestored(Rule):
             if (key, fact.reason) in self._reported:
                 continue
             self._reported.add((key, fact.reason))
-            self.report(node, model=key, reason=fact.reason, effect=_eval_effect(model))
+            related: list[tuple[cst.CSTNode, str]] = []
+            if fact.node is not None:
+                related.append((fact.node, f"{fact.reason} puts `{key}` in eval mode"))
+            loop = _common_loop(ctx, fact.node, node) if fact.node is not None else None
+            if loop is not None:
+                related.append(
+                    (loop, f"the loop comes back to this training step with no `{key}.train()`")
+                )
+            self.report(
+                node,
+                model=key,
+                reason=fact.reason,
+                effect=_eval_effect(model),
+                related=related,
+            )
 
     def _check_helper(self, node: cst.Call) -> None:
         """`train_one_epoch(model, ...)` in a loop that later calls `model.eval()`."""
