@@ -739,3 +739,61 @@ def test_each_step_is_located_in_the_buffer_a_cell_or_a_file(tmp_path: Path) -> 
     )
     assert locate(RelatedLocation(str(tmp_path / "gone.py"), step, "deleted")) is None
     assert locate(RelatedLocation("other.ipynb", step, "another notebook", cell=1)) is None
+
+
+FIT = """\
+import torch
+
+
+def fit(model, loader, val_loader):
+    model.train()
+    for epoch in range(3):
+        for images, labels in loader:
+            model(images)
+        with torch.no_grad():
+            for images, labels in val_loader:
+                model(images)
+"""
+
+
+def test_a_findings_path_is_its_related_information(client: LspClient, tmp_path: Path) -> None:
+    path = tmp_path / "fit.py"
+    (finding,) = open_document(client, path, FIT)["diagnostics"]
+    assert finding["code"] == "BN101"
+    assert finding["range"]["start"] == {"line": 10, "character": 16}
+    first, second = finding["relatedInformation"]
+    assert first["location"] == {
+        "uri": path.as_uri(),
+        "range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 17}},
+    }
+    assert first["message"].startswith("1. `model.train()`")
+    assert second["location"]["uri"] == path.as_uri()
+    assert second["location"]["range"]["start"] == {"line": 8, "character": 8}
+    assert second["message"].startswith("2. ")
+
+
+def test_a_notebook_findings_path_links_to_its_cells(tmp_path: Path) -> None:
+    client, _ = start(tmp_path, NOTEBOOK_CAPABILITIES)
+    try:
+        uris = _open_notebook(
+            client,
+            tmp_path / "book.ipynb",
+            [
+                (2, "import torch\nmodel = torch.nn.BatchNorm1d(4)\nmodel.train()"),
+                (1, "## Evaluation"),
+                (2, "with torch.no_grad():\n    for x in val_loader:\n        model(x)"),
+            ],
+        )
+        published = client.published(3)
+        (finding,) = published[uris[2]]
+        assert finding["code"] == "BN101"
+        first, second = finding["relatedInformation"]
+        # The step in another cell links to that cell, at its row within the cell.
+        assert first["location"] == {
+            "uri": uris[0],
+            "range": {"start": {"line": 2, "character": 0}, "end": {"line": 2, "character": 13}},
+        }
+        assert second["location"]["uri"] == uris[2]
+        assert second["location"]["range"]["start"] == {"line": 0, "character": 0}
+    finally:
+        assert client.close() == 0
