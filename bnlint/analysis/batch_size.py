@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,9 @@ class Value:
 
     value: int
     origin: str
+    # Where `origin` is written (`BATCH = 4`'s 4, the `default=` of `--batch-size`, the call
+    # that loads the config file), for explanations; None for a literal written in place.
+    node: cst.CSTNode | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,8 @@ class BatchSizes:
             value = left.value // right.value
         else:
             return None
-        return Value(value, left.origin or right.origin)
+        source = left if left.origin else right
+        return Value(value, source.origin, source.node)
 
     def _single(self, name: str, scopes: list[cst.CSTNode]) -> tuple[ScopeBindings, Binding] | None:
         found = self.index.lookup(name, scopes)
@@ -178,7 +182,9 @@ class BatchSizes:
         resolved = self._resolve(binding.value, self.index.scopes_of(bindings), depth + 1)
         if resolved is None:
             return None
-        return Value(resolved.value, resolved.origin or f"`{name}`")
+        if resolved.origin:
+            return resolved
+        return Value(resolved.value, f"`{name}`", binding.value)
 
     # `args.batch_size`, `cfg.batch_size`, `CFG.batch_size` ------------------------------
 
@@ -226,7 +232,7 @@ class BatchSizes:
                     self.index.classes[func.value], attr, value, depth
                 )
                 if found_value is not None and not found_value.origin:
-                    return Value(found_value.value, f"`{name}.{attr}`")
+                    return Value(found_value.value, f"`{name}.{attr}`", found_value.node)
                 return found_value
         return None
 
@@ -315,7 +321,7 @@ class BatchSizes:
         resolved = self._resolve(option.default, [self.ctx.module], depth + 1)
         if resolved is None:
             return None
-        return Value(resolved.value, f"the default of `{option.flag}`")
+        return Value(resolved.value, f"the default of `{option.flag}`", option.default)
 
     def _class_attribute(
         self, cls: cst.ClassDef, attr: str, call: cst.Call | None, depth: int
@@ -346,7 +352,7 @@ class BatchSizes:
         resolved = self._resolve(entries[0].value, [self.ctx.module], depth + 1)
         if resolved is None:
             return None
-        return Value(resolved.value, f"`{cls.name.value}.{attr}`")
+        return Value(resolved.value, f"`{cls.name.value}.{attr}`", entries[0].value)
 
     # `config["batch_size"]`, `cfg["train"]["batch_size"]` ---------------------------------
 
@@ -376,8 +382,10 @@ class BatchSizes:
         resolved = self._resolve(value, self.index.scopes_of(bindings), depth + 1)
         if resolved is None:
             return None
+        if resolved.origin:
+            return resolved
         shown = root + "".join(f'["{k}"]' for k in keys)
-        return Value(resolved.value, resolved.origin or f"`{shown}`")
+        return Value(resolved.value, f"`{shown}`", value)
 
     # Config files next to the script -----------------------------------------------------
 
@@ -406,7 +414,7 @@ class BatchSizes:
             value = value[key]
         if not isinstance(value, int) or isinstance(value, bool):
             return None
-        return Value(value, f"`{'.'.join(keys)}` in {path.name}")
+        return Value(value, f"`{'.'.join(keys)}` in {path.name}", binding.value)
 
     def _loaded_file(self, call: cst.Call, bindings: ScopeBindings) -> tuple[str, Path] | None:
         """(format, path) when `call` loads a config file by a literal path next to the script."""
@@ -472,7 +480,9 @@ class BatchSizes:
                 return None
             resolved = self._resolve(given.value, [self.ctx.module], depth + 1)
             flag = next((f for f in flags if f.startswith("--")), name)
-            return None if resolved is None else Value(resolved.value, f"the default of `{flag}`")
+            if resolved is None:
+                return None
+            return Value(resolved.value, f"the default of `{flag}`", given.value)
         default = param.default
         if isinstance(default, cst.Call):
             qualified = self.ctx.names.qualified_name(default.func) or ""
@@ -481,12 +491,14 @@ class BatchSizes:
                 if first.keyword is None and not first.star:
                     resolved = self._resolve(first.value, [self.ctx.module], depth + 1)
                     if resolved is not None:
-                        return Value(resolved.value, f"the default of `--{name.replace('_', '-')}`")
+                        flag = f"--{name.replace('_', '-')}"
+                        return Value(resolved.value, f"the default of `{flag}`", first.value)
             return None
         if default is not None and self._is_typer_command(function):
             resolved = self._resolve(default, [self.ctx.module], depth + 1)
             if resolved is not None:
-                return Value(resolved.value, f"the default of `--{name.replace('_', '-')}`")
+                flag = f"--{name.replace('_', '-')}"
+                return Value(resolved.value, f"the default of `{flag}`", default)
         return None
 
     def _is_typer_command(self, function: cst.FunctionDef) -> bool:

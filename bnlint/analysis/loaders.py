@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,8 @@ class TrainedModel:
 
     name: str
     has_batch_norm: bool | None
+    # The optimizer or `.train()` call that shows it is trained, for explanations.
+    node: cst.Call | None = field(default=None, compare=False)
 
 
 def name_role(name: str) -> Role | None:
@@ -224,7 +226,7 @@ class TrainingSetup:
                 if name is None or name in found:
                     continue
                 scopes = self.index.call_scopes.get(call, ())
-                found[name] = TrainedModel(name, self.has_batch_norm(root, scopes))
+                found[name] = TrainedModel(name, self.has_batch_norm(root, scopes), call)
         return list(found.values())
 
     def trained_batch_norm_model(self) -> str | None:

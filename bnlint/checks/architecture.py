@@ -7,7 +7,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from bnlint.analysis.project import ProjectIndex, Tri
-from bnlint.analysis.structure import Kind, Layer, Link, structure_of
+from bnlint.analysis.structure import Kind, Layer, Link, OutputNorm, structure_of
 from bnlint.analysis.structure.layers import compare_widths
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import NodeFix, Replace, Rule, register
@@ -72,11 +72,26 @@ class BiasBeforeNorm(_StructureRule):
                 producer.node,
                 layer=self.show(producer),
                 norm=self.show(consumer),
-                when=" when the branch that adds it runs" if link.conditional else "",
+                when=" on some paths (a branch or the next loop iteration)"
+                if link.conditional
+                else "",
                 layer_class=self.ctx.code_for(producer.node.func),
                 # On the other paths the bias is not cancelled: `bias=False` would change them.
                 fix=None if link.conditional else _bias_fix(producer, self.ctx.code_for, unsafe),
+                related=[
+                    (
+                        consumer.node,
+                        f"`{self.show(consumer)}` takes its output{_path(link)} and subtracts "
+                        "each channel's mean, the bias with it",
+                    )
+                ],
             )
+
+
+def _path(link: Link) -> str:
+    """Where the link was seen, for an explanation step."""
+    where = " next in the Sequential" if link.where == "sequential" else " in `forward`"
+    return where + (" on one branch" if link.conditional else "")
 
 
 def _cancels_bias(norm: Layer) -> bool:
@@ -158,7 +173,18 @@ class DropoutBeforeNorm(_StructureRule):
                 continue
             if norm.kind is not Kind.BATCH_NORM or dropout.dropout_probability() == 0:
                 continue
-            self.report(dropout.node, dropout=self.show(dropout), norm=self.show(norm))
+            self.report(
+                dropout.node,
+                dropout=self.show(dropout),
+                norm=self.show(norm),
+                related=[
+                    (
+                        norm.node,
+                        f"`{self.show(norm)}` takes the dropout's output{_path(link)} and "
+                        "keeps running statistics of its training-time variance",
+                    )
+                ],
+            )
 
 
 _RANK_EXPECTED = {1: "2-D or 3-D", 2: "4-D", 3: "5-D"}
@@ -182,7 +208,7 @@ class NormFeaturesMismatch(_StructureRule):
                 continue
             if norm.kind is not Kind.BATCH_NORM or not norm.direct or norm.spec.functional:
                 continue
-            if not norm.factory and self._rank_mismatch(layer, norm):
+            if not norm.factory and self._rank_mismatch(layer, norm, link):
                 continue
             produced, expected = layer.out_features(), norm.num_features()
             if produced is None or expected is None:
@@ -202,9 +228,16 @@ class NormFeaturesMismatch(_StructureRule):
                 ),
                 when=f" whenever {condition}" if verdict == "differs-when" else "",
                 advice=f"make the norm's `num_features` {out_text}, or fix the layer before it",
+                related=[
+                    (
+                        layer.node,
+                        f"`{self.show(layer)}` produces {out_text} features, which feed "
+                        f"the norm{_path(link)}",
+                    )
+                ],
             )
 
-    def _rank_mismatch(self, layer: Layer, norm: Layer) -> bool:
+    def _rank_mismatch(self, layer: Layer, norm: Layer, link: Link) -> bool:
         """Report a BatchNorm of the wrong dimensionality; True when reported."""
         rank = norm.spec.spatial
         if rank is None:
@@ -228,6 +261,13 @@ class NormFeaturesMismatch(_StructureRule):
             ),
             advice=f"use `{wanted}` after `{self.ctx.code_for(layer.node.func)}`",
             when="",
+            related=[
+                (
+                    layer.node,
+                    f"`{self.show(layer)}` produces {produced} output, which feeds the "
+                    f"norm{_path(link)}",
+                )
+            ],
         )
         return True
 
@@ -265,7 +305,20 @@ class NormAfterOutput(_StructureRule):
                 then=f", whose scores `{found.then}` then turns into the prediction"
                 if found.then
                 else "",
+                related=self._steps(found),
             )
+
+    def _steps(self, found: OutputNorm) -> list[tuple[cst.CSTNode, str]]:
+        """The final linear layer, the norm (when the finding is on its call), the return."""
+        steps: list[tuple[cst.CSTNode, str]] = [
+            (found.previous.node, f"`{self.show(found.previous)}` computes the output scores")
+        ]
+        if found.anchor is not found.norm.node:
+            steps.append((found.norm.node, f"`{self.show(found.norm)}` is constructed here"))
+        # `return self.bn(x)` is the finding's own line; `x = self.bn(x)` ... `return x` is not.
+        if found.returned is not None and found.returned.value is not found.anchor:
+            steps.append((found.returned, "`forward` returns the normalized scores"))
+        return steps
 
 
 def _feeds_another_module(project: ProjectIndex, owner: str) -> bool:

@@ -24,6 +24,24 @@ def _origin(value: Value) -> str:
     return f" ({value.origin})" if value.origin else ""
 
 
+def _source_steps(value: Value) -> list[tuple[cst.CSTNode, str]]:
+    """Where a batch size is written, when it is not a literal in place."""
+    if value.node is None or not value.origin:
+        return []
+    if isinstance(value.node, cst.Call):
+        # The call that loads the config file the value is read from.
+        return [(value.node, f"the batch size is {value.origin}, {value.value}, read here")]
+    return [(value.node, f"the batch size is {value.origin}, {value.value}")]
+
+
+def _model_steps(rule: Rule, model: str) -> list[tuple[cst.CSTNode, str]]:
+    """Where `model` is shown to train (its optimizer, or its `.train()` call)."""
+    for trained in rule.ctx.training.trained_models:
+        if trained.name == model and trained.node is not None:
+            return [(trained.node, f"`{model}`, which has BatchNorm, is trained here")]
+    return []
+
+
 def _accumulation(identifier: str | None) -> str:
     if identifier is None:
         return ""
@@ -101,6 +119,7 @@ class TinyBatch(Rule):
             minimum=str(minimum),
             effect=effect,
             accumulation=_accumulation(self.ctx.batch_sizes.accumulation),
+            related=_source_steps(value) + _model_steps(self, model),
         )
 
 
@@ -184,10 +203,11 @@ class NoSyncbnSmallBatch(Rule):
         scopes = enclosing_scopes(self.ctx.ancestors)
         if self.ctx.training.has_batch_norm(model_arg.value, scopes) is not True:
             return
-        smallest = self._smallest_training_batch()
+        found = self._smallest_training_batch()
         threshold = int(self.option("per-device-batch-size"))
-        if smallest is None or not 0 < smallest.value < threshold:
+        if found is None or not 0 < found[0].value < threshold:
             return
+        smallest, steps = found
         model = dotted_name(model_arg.value) or self.ctx.code_for(model_arg.value)
         self.report(
             node,
@@ -206,6 +226,7 @@ class NoSyncbnSmallBatch(Rule):
                 else f"convert it with `nn.SyncBatchNorm.convert_sync_batchnorm({model})`"
             )
             + " before wrapping it in DistributedDataParallel",
+            related=steps,
         )
 
     def _split_total(self, expr: cst.BaseExpression, scopes: list[cst.CSTNode]) -> Value | None:
@@ -234,11 +255,14 @@ class NoSyncbnSmallBatch(Rule):
             total.value // 2,
             f"at most: {total.value} from {total.origin or 'the total'} divided by `{divisor}`, "
             "on two or more devices",
+            # The total is where the value is written; the division is the loader's argument.
+            total.node if total.origin else None,
         )
 
-    def _smallest_training_batch(self) -> Value | None:
+    def _smallest_training_batch(self) -> tuple[Value, list[tuple[cst.CSTNode, str]]] | None:
+        """The smallest per-device training batch, and the steps that explain it."""
         training = self.ctx.training
-        values = []
+        values: list[tuple[Value, list[tuple[cst.CSTNode, str]]]] = []
         for loader in training.loaders:
             if training.role(loader) is not Role.TRAIN:
                 continue
@@ -247,9 +271,21 @@ class NoSyncbnSmallBatch(Rule):
                 continue
             scopes = training.index.call_scopes.get(loader, ())
             value = self.ctx.batch_sizes.resolve(arg.value, list(scopes))
+            split = value is None
             if value is None:
                 value = self._split_total(arg.value, list(scopes))
             if value is None:
                 return None  # one loader's batch is unknown: its model may be the wrapped one
-            values.append(value)
-        return min(values, key=lambda v: v.value) if values else None
+            name = training.loader_name(loader)
+            shown = f"`{name}`" if name else "the training DataLoader"
+            steps: list[tuple[cst.CSTNode, str]] = []
+            if split:
+                if value.node is not None:
+                    steps.append((value.node, "the total batch size is written here"))
+                split_as = self.ctx.code_for(arg.value)
+                used = f"{shown} gives each device `{split_as}`, at most {value.value}"
+            else:
+                steps = _source_steps(value)
+                used = f"{shown} gives each device batches of {value.value}"
+            values.append((value, [*steps, (loader, used)]))
+        return min(values, key=lambda found: found[0].value) if values else None

@@ -60,8 +60,11 @@ def to_finding(
         filename=filename,
         span=_span(resolved, report.node),
         fix=_fix(report, resolved, module, source),
+        # A step whose node is not of this tree (an analysis of another file lent it) has
+        # no position here: it is left out rather than failing the whole file.
         related=tuple(
             RelatedLocation(filename, _span(resolved, node), message)
             for node, message in report.related
+            if node in resolved
         ),
     )

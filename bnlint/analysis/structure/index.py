@@ -60,6 +60,8 @@ class OutputNorm:
     then: str | None = None
     # The owner is an `nn.Sequential` subclass or a class (True), or a local Sequential.
     is_class: bool = True
+    # The `return` in `forward` that hands the normalized output back, when there is one.
+    returned: cst.Return | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -310,7 +312,7 @@ class StructureIndex:
         delegate = _delegated_method(flow, cls)
         if delegate is not None:
             flow = delegate
-        for _, returned in flow.returns:
+        for statement, returned in flow.returns:
             found = _returned_value(cls, returned)
             if found is None:
                 continue
@@ -350,7 +352,9 @@ class StructureIndex:
             if norm is None or norm.kind is not Kind.BATCH_NORM or norm.affine() is not True:
                 continue
             if previous is not None and previous.kind is Kind.LINEAR:
-                self.output_norms.append(OutputNorm(norm, previous, anchor, cls.name, then))
+                self.output_norms.append(
+                    OutputNorm(norm, previous, anchor, cls.name, then, returned=statement)
+                )
 
     def _build_sequential_models(self) -> None:
         """`model = nn.Sequential(..., nn.Linear(...), nn.BatchNorm1d(...))` then `model(x)`,

@@ -1,0 +1,340 @@
+"""Real rules carry the steps their analyses know: each finding explains itself with the
+places that lead to it (the layer before the norm, where a batch size is written), end to
+end through `bnlint check` in every format that shows steps."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import libcst as cst
+import pytest
+
+from bnlint import registry
+from bnlint.diagnostics import Severity
+from bnlint.registry import Rule
+
+from .cli_helpers import run_bnlint
+from .conftest import lint
+
+SARIF_SCHEMA = Path(__file__).resolve().parent / "schemas" / "sarif-2.1.0.json"
+
+STRUCTURE = """\
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3)
+        self.drop = nn.Dropout(0.5)
+        self.bn = nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16, 10)
+        self.out_bn = nn.BatchNorm1d(10)
+
+    def forward(self, x):
+        x = self.bn(self.drop(self.conv(x)))
+        x = self.fc(x.mean((2, 3)))
+        x = self.out_bn(x)
+        return x
+
+
+features = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm2d(16))
+"""
+
+BATCH = """\
+import argparse
+
+import torch
+import torchvision
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--batch-size", type=int, default=4)
+args = parser.parse_args()
+
+
+def main(train_set):
+    model = torchvision.models.resnet18()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    ddp = DDP(model)
+    for x, y in train_loader:
+        loss = torch.nn.functional.cross_entropy(ddp(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+CONFIG_BATCH = """\
+import torch
+import torchvision
+import yaml
+from torch.utils.data import DataLoader
+
+with open("config.yaml") as f:
+    cfg = yaml.safe_load(f)
+
+BATCH = cfg["train"]["batch_size"]
+model = torchvision.models.resnet50()
+optimizer = torch.optim.Adam(model.parameters())
+train_loader = DataLoader(dataset, batch_size=BATCH)
+for x, y in train_loader:
+    optimizer.zero_grad()
+    model(x).sum().backward()
+    optimizer.step()
+"""
+
+SPLIT_BATCH = """\
+import torch
+import torch.distributed as dist
+import torchvision
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+TOTAL_BATCH = 16
+
+
+def main(dataset):
+    model = torchvision.models.resnet18()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(dataset, batch_size=TOTAL_BATCH // dist.get_world_size())
+    model = DistributedDataParallel(model)
+    for x, y in loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+"""
+
+
+def check(tmp_path: Path, files: dict[str, str], *args: str) -> str:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    scripts = [name for name in files if name.endswith(".py")]
+    result = run_bnlint(["check", "--no-cache", "--exit-zero", *args, *scripts], tmp_path)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def steps_by_code(
+    tmp_path: Path, files: dict[str, str], *args: str
+) -> dict[tuple[str, int], list[tuple[int, int, str]]]:
+    """(code, row) -> the finding's steps as (row, column, message), from the JSON output."""
+    found = json.loads(check(tmp_path, files, "--output-format", "json", *args))
+    return {
+        (item["code"], item["location"]["row"]): [
+            (step["location"]["row"], step["location"]["column"], step["message"])
+            for step in item.get("related", ())
+        ]
+        for item in found
+    }
+
+
+# -- structure ---------------------------------------------------------------------------
+
+
+def test_structure_findings_name_the_layer_on_the_other_side(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"model.py": STRUCTURE}, "--select", "BN2")
+    assert steps == {
+        ("BN203", 8): [
+            (
+                9,
+                19,
+                "`Head.bn` takes the dropout's output in `forward` and keeps running "
+                "statistics of its training-time variance",
+            )
+        ],
+        ("BN202", 10): [
+            (
+                11,
+                23,
+                "`Head.out_bn` takes its output in `forward` and subtracts each channel's "
+                "mean, the bias with it",
+            )
+        ],
+        # Anchored on the norm's call in `forward`: the layer, the norm's constructor and
+        # the `return` (a line of its own here) are the steps.
+        ("BN201", 16): [
+            (10, 19, "`Head.fc` computes the output scores"),
+            (11, 23, "`Head.out_bn` is constructed here"),
+            (17, 9, "`forward` returns the normalized scores"),
+        ],
+        ("BN202", 20): [
+            (
+                20,
+                44,
+                "`nn.BatchNorm2d(16)` takes its output next in the Sequential and subtracts "
+                "each channel's mean, the bias with it",
+            )
+        ],
+        ("BN204", 20): [
+            (
+                20,
+                26,
+                "`nn.Linear(8, 16)` produces (batch, features) output, which feeds the norm "
+                "next in the Sequential",
+            )
+        ],
+    }
+
+
+def test_bn201_on_a_returned_norm_call_does_not_repeat_its_own_line(tmp_path: Path) -> None:
+    source = STRUCTURE.replace(
+        "        x = self.out_bn(x)\n        return x\n", "        return self.out_bn(x)\n"
+    )
+    steps = steps_by_code(tmp_path, {"model.py": source}, "--select", "BN201")
+    assert steps == {
+        ("BN201", 16): [
+            (10, 19, "`Head.fc` computes the output scores"),
+            (11, 23, "`Head.out_bn` is constructed here"),
+        ]
+    }
+
+
+def test_bn204_width_mismatch_names_the_layer_and_its_width(tmp_path: Path) -> None:
+    source = textwrap.dedent(
+        """\
+        import torch.nn as nn
+
+        block = nn.Sequential(
+            nn.Conv2d(3, 32, 3, bias=False),
+            nn.BatchNorm2d(64),
+        )
+        """
+    )
+    steps = steps_by_code(tmp_path, {"block.py": source}, "--select", "BN204")
+    assert steps == {
+        ("BN204", 5): [
+            (
+                4,
+                5,
+                "`nn.Conv2d(3, 32, 3, bias=False)` produces 32 features, which feed the "
+                "norm next in the Sequential",
+            )
+        ]
+    }
+
+
+# -- batch sizes -------------------------------------------------------------------------
+
+
+def test_batch_findings_say_where_the_batch_size_is_written(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"train.py": BATCH}, "--select", "BN301,BN303")
+    assert steps == {
+        # Anchored at `args.batch_size` in the DataLoader: the argparse default, the model.
+        ("BN301", 16): [
+            (9, 55, "the batch size is the default of `--batch-size`, 4"),
+            (15, 17, "`model`, which has BatchNorm, is trained here"),
+        ],
+        # Anchored at `DDP(model)`: the argparse default, the loader that uses it.
+        ("BN303", 17): [
+            (9, 55, "the batch size is the default of `--batch-size`, 4"),
+            (16, 20, "`train_loader` gives each device batches of 4"),
+        ],
+    }
+
+
+def test_a_batch_size_from_a_config_file_points_at_the_load(tmp_path: Path) -> None:
+    files = {"train.py": CONFIG_BATCH, "config.yaml": "train:\n  batch_size: 2\n"}
+    steps = steps_by_code(tmp_path, files, "--select", "BN301")
+    # The file's own line is not a node of the script: the step is the load that reads it.
+    assert steps == {
+        ("BN301", 12): [
+            (7, 11, "the batch size is `train.batch_size` in config.yaml, 2, read here"),
+            (11, 13, "`model`, which has BatchNorm, is trained here"),
+        ]
+    }
+
+
+def test_a_split_total_points_at_the_total_and_the_loader(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"ddp.py": SPLIT_BATCH}, "--select", "BN303")
+    assert steps == {
+        ("BN303", 14): [
+            (7, 15, "the total batch size is written here"),
+            (
+                13,
+                14,
+                "`loader` gives each device `TOTAL_BATCH // dist.get_world_size()`, at most 8",
+            ),
+        ]
+    }
+
+
+def test_a_literal_batch_size_in_place_has_no_step_of_its_own(tmp_path: Path) -> None:
+    source = BATCH.replace("batch_size=args.batch_size", "batch_size=2")
+    steps = steps_by_code(tmp_path, {"train.py": source}, "--select", "BN301")
+    assert steps == {("BN301", 16): [(15, 17, "`model`, which has BatchNorm, is trained here")]}
+
+
+# -- formats -----------------------------------------------------------------------------
+
+
+def test_text_output_numbers_the_steps_under_the_finding(tmp_path: Path) -> None:
+    out = check(tmp_path, {"train.py": BATCH}, "--select", "BN303", "--output-format", "text")
+    notes = [line.strip() for line in out.splitlines() if "= note:" in line]
+    assert notes == [
+        "= note: 1. train.py:9:55: the batch size is the default of `--batch-size`, 4",
+        "= note: 2. train.py:16:20: `train_loader` gives each device batches of 4",
+    ]
+    # The notes follow the finding's own code frame and help line.
+    assert out.index("train.py:17:11: BN303") < out.index("= help:") < out.index("= note: 1.")
+
+
+def test_sarif_code_flows_of_real_rules_validate(tmp_path: Path) -> None:
+    files = {"model.py": STRUCTURE, "train.py": BATCH}
+    document = json.loads(check(tmp_path, files, "--output-format", "sarif"))
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(document, schema)
+    results: list[dict[str, Any]] = document["runs"][0]["results"]
+    flows = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]): [
+            (
+                item["location"]["physicalLocation"]["region"]["startLine"],
+                item["location"]["message"]["text"],
+            )
+            for item in r["codeFlows"][0]["threadFlows"][0]["locations"]
+        ]
+        for r in results
+        if "codeFlows" in r
+    }
+    # The flow is the steps, then the finding itself.
+    assert flows[("BN201", 16)][:3] == [
+        (10, "`Head.fc` computes the output scores"),
+        (11, "`Head.out_bn` is constructed here"),
+        (17, "`forward` returns the normalized scores"),
+    ]
+    assert flows[("BN201", 16)][3][0] == 16
+    assert [row for row, _ in flows[("BN303", 17)]] == [9, 16, 17]
+    assert {code for code, _ in flows} >= {"BN201", "BN202", "BN203", "BN204", "BN301", "BN303"}
+
+
+# -- a step that is not of the file's tree -----------------------------------------------
+
+
+class _ForeignStep(Rule):
+    """A test rule: explains `predict(...)` with a node of another tree and one of its own."""
+
+    code = "BN998"
+    name = "foreign-step"
+    severity = Severity.WARNING
+    message = "`predict` is called"
+    hint = ""
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "predict":
+            elsewhere = cst.parse_expression("predict(model)")
+            self.report(node, related=[(elsewhere, "not here"), (node.func, "the name")])
+
+
+@pytest.fixture
+def foreign_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry._REGISTRY, _ForeignStep.code, _ForeignStep)
+
+
+def test_a_step_from_another_tree_is_left_out_not_raised(foreign_rule: None) -> None:
+    (finding,) = lint("predict(model)\n", ["BN998"])
+    assert [(step.span.start.row, step.message) for step in finding.related] == [(1, "the name")]
