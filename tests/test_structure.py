@@ -21,7 +21,21 @@ def index(source: str) -> StructureIndex:
 
 
 def links(source: str) -> list[tuple[str, str, str]]:
-    return [(k.producer.short_name, k.consumer.short_name, k.where) for k in index(source).links]
+    """The certain links: adjacent on every path through the code that builds them."""
+    return [
+        (k.producer.short_name, k.consumer.short_name, k.where)
+        for k in index(source).links
+        if not k.conditional
+    ]
+
+
+def conditional_links(source: str) -> list[tuple[str, str]]:
+    """The links that hold only when a branch runs or a loop repeats."""
+    return sorted(
+        (k.producer.short_name, k.consumer.short_name)
+        for k in index(source).links
+        if k.conditional
+    )
 
 
 def test_positional_sequential_links_neighbours_only() -> None:
@@ -244,3 +258,84 @@ def test_sequence_models_exclude_convolutional_classes() -> None:
     assert [(cls.name, evidence, len(norms)) for cls, evidence, norms in found] == [
         ("Encoder", "GRU", 1)
     ]
+
+
+def test_conditional_append_links_both_sides_of_the_branch() -> None:
+    source = """
+        import torch.nn as nn
+        def block(n_in, n_out, dropout=0.0):
+            layers = [nn.Linear(n_in, n_out)]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            layers.append(nn.BatchNorm1d(n_out))
+            return layers
+        model = nn.Sequential(*block(4, 8, 0.1))
+        """
+    # Linear feeds Dropout when the branch runs and BatchNorm when it does not; never both.
+    assert links(source) == []
+    assert conditional_links(source) == [
+        ("Dropout", "BatchNorm1d"),
+        ("Linear", "BatchNorm1d"),
+        ("Linear", "Dropout"),
+    ]
+
+
+def test_loop_iterations_meet_end_to_start() -> None:
+    source = """
+        import torch.nn as nn
+        def mlp(dims, dropouts):
+            layers = []
+            for i, d in enumerate(dims):
+                layers.append(nn.BatchNorm1d(d))
+                layers.append(nn.Linear(d, d))
+                if dropouts:
+                    layers.append(nn.Dropout(dropouts[i]))
+            return nn.Sequential(*layers)
+        """
+    assert links(source) == [("BatchNorm1d", "Linear", "sequential")]
+    # The next iteration's BatchNorm follows this one's Dropout, or its Linear.
+    assert conditional_links(source) == [
+        ("Dropout", "BatchNorm1d"),
+        ("Linear", "BatchNorm1d"),
+        ("Linear", "Dropout"),
+    ]
+
+
+def test_add_module_fills_an_empty_sequential_in_order() -> None:
+    found = links(
+        """
+        import torch.nn as nn
+        def features():
+            seq = nn.Sequential()
+            seq.add_module("conv", nn.Conv2d(3, 8, 3))
+            seq.add_module("bn", nn.BatchNorm2d(8))
+            return seq
+        """
+    )
+    assert found == [("Conv2d", "BatchNorm2d", "sequential")]
+
+
+def test_helper_list_spliced_links_inside_the_helper_only() -> None:
+    found = links(
+        """
+        import torch.nn as nn
+        def conv(n_in, n_out):
+            return [nn.Conv2d(n_in, n_out, 3)]
+        def conv_bn(n_in, n_out):
+            return [nn.Conv2d(n_in, n_out, 3), nn.BatchNorm2d(n_out)]
+        model = nn.Sequential(*conv_bn(3, 8), *conv(8, 8), nn.BatchNorm2d(8))
+        """
+    )
+    # The helper's own pair is certain; `conv` is shared, so its conv is not a direct layer
+    # for the fix, but the link is still seen from the call.
+    assert ("Conv2d", "BatchNorm2d", "sequential") in found
+    structure = index(
+        """
+        import torch.nn as nn
+        def conv_bn(n_in, n_out):
+            return [nn.Conv2d(n_in, n_out, 3), nn.BatchNorm2d(n_out)]
+        model = nn.Sequential(*conv_bn(3, 8))
+        """
+    )
+    (link,) = structure.links
+    assert link.producer.direct and link.consumer.direct

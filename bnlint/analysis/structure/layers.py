@@ -198,11 +198,27 @@ def _linear(node: cst.BaseExpression, scope: Scope, depth: int = 0) -> Linear | 
         found = scope.lookup(node.value)
         if found is not None:
             return _linear(found[0], found[1], depth + 1)
-        return {node.value: 1}, 0
-    if isinstance(node, cst.Subscript | cst.Attribute):
-        written = scope.key(node)
-        return {written: 1}, 0
+        return ({node.value: 1}, 0) if _fixed_parameter(node.value, scope) else None
+    if (
+        isinstance(node, cst.Subscript)
+        and isinstance(node.value, cst.Name)
+        and _fixed_parameter(node.value.value, scope)
+        and len(node.slice) == 1
+        and isinstance(node.slice[0].slice, cst.Index)
+        and isinstance(node.slice[0].slice.value, cst.Integer)
+    ):
+        # `layer_config[2]`: one element of a parameter that is never rebound.
+        return {scope.key(node): 1}, 0
     return None
+
+
+def _fixed_parameter(name: str, scope: Scope) -> bool:
+    """A parameter of the frame that reads it, never rebound there: one value per call.
+    A name assigned twice (`input_dim = hidden_dim` in a loop) may hold either value."""
+    if name in scope.substitutions:
+        return False
+    frame = scope.frame
+    return name in frame.params and not frame.bindings.get(name)
 
 
 def compare_widths(a: Expr, b: Expr) -> tuple[str, str | None]:

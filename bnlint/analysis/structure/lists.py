@@ -62,6 +62,8 @@ class _Builder:
         self.modules = modules
         self.fragments: list[tuple[Item, ...]] = []
         self.conditional: list[tuple[Item, Item]] = []
+        # The pending branch tails when the last `block` call ended on a conditional append.
+        self.final_tails: list[Item] = []
         # Occurrences of the name accounted for by a known pattern.
         self.uses = 0
         self.initialised = False
@@ -86,13 +88,20 @@ class _Builder:
                 branches = _blocks(statement)
                 for inner in branches:
                     run = self.block(inner)
+                    ends = [*([run[-1]] if run else []), *self.final_tails]
                     if len(run) > 1:
                         self.fragments.append(tuple(run))
                     if isinstance(statement, cst.If) and run:
                         if previous is not None:
                             self.conditional.append((previous, run[0]))
-                        branch_tails.append(run[-1])
+                        branch_tails.extend(ends)
+                    elif isinstance(statement, cst.For | cst.While) and run:
+                        # One iteration's last item meets the next iteration's first.
+                        self.conditional.extend((end, run[0]) for end in ends)
                 if self.uses != before:
+                    if isinstance(statement, cst.If) and not _has_else(statement):
+                        # When no branch runs, what came before meets what comes next.
+                        branch_tails.extend([previous] if previous is not None else [])
                     items.append(GAP)
                     tails = branch_tails
                 continue
@@ -101,6 +110,7 @@ class _Builder:
                     self.conditional.append((tail, added[0]))
                 tails = []
                 items.extend(added)
+        self.final_tails = tails
         return items
 
     def small(self, node: cst.BaseSmallStatement) -> list[Item]:
@@ -201,6 +211,13 @@ def _blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
         for case in statement.cases:
             add(case.body)
     return found
+
+
+def _has_else(statement: cst.If) -> bool:
+    orelse = statement.orelse
+    while isinstance(orelse, cst.If):
+        orelse = orelse.orelse
+    return isinstance(orelse, cst.Else)
 
 
 def _is_name(node: cst.BaseExpression, name: str) -> bool:
