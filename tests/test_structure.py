@@ -32,9 +32,7 @@ def links(source: str) -> list[tuple[str, str, str]]:
 def conditional_links(source: str) -> list[tuple[str, str]]:
     """The links that hold only when a branch runs or a loop repeats."""
     return sorted(
-        (k.producer.short_name, k.consumer.short_name)
-        for k in index(source).links
-        if k.conditional
+        (k.producer.short_name, k.consumer.short_name) for k in index(source).links if k.conditional
     )
 
 
@@ -338,4 +336,5 @@ def test_helper_list_spliced_links_inside_the_helper_only() -> None:
         """
     )
     (link,) = structure.links
-    assert link.producer.direct and link.consumer.direct
+    assert link.producer.direct
+    assert link.consumer.direct
