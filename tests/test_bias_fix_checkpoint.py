@@ -94,7 +94,8 @@ def test_fix_is_unsafe_when_another_file_loads_a_checkpoint(tmp_path: Path) -> N
     model = _project(tmp_path, RESUME)
     fix = _bias_fix(tmp_path)
     assert fix["applicability"] == "unsafe"
-    assert "train.py" in str(fix["message"]) and "load_state_dict" in str(fix["message"])
+    assert "train.py" in str(fix["message"])
+    assert "load_state_dict" in str(fix["message"])
 
     saved = _trained(_net(MODEL))
     run_bnlint(["check", "--fix", "--select", "BN202", "--no-cache", "--exit-zero", "."], tmp_path)
