@@ -134,6 +134,163 @@ def steps_by_code(
     }
 
 
+# -- modes -------------------------------------------------------------------------------
+
+TRAIN_AND_VALIDATE = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def main(train_loader, val_loader):
+    model = torchvision.models.resnet18(num_classes=10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            for x, y in val_loader:
+                print(model(x).argmax(1).eq(y).float().mean())
+"""
+
+EXPORT = """\
+import torch
+import torchvision
+
+
+def main(loader):
+    model = torchvision.models.resnet18()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(5):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    torch.onnx.export(model, torch.randn(1, 3, 224, 224), "model.onnx")
+
+
+def export_fresh():
+    net = torchvision.models.resnet50()
+    torch.jit.trace(net, torch.randn(1, 3, 224, 224))
+"""
+
+FROZEN_BACKBONE = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = torchvision.models.resnet50()
+        for p in self.backbone.parameters():
+            p.requires_grad = False
+        self.head = nn.Linear(1000, 10)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def fit(loader):
+    model = Classifier()
+    optimizer = torch.optim.SGD(model.head.parameters(), lr=0.1)
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_bn101_goes_from_train_to_the_grad_free_validation(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"train.py": TRAIN_AND_VALIDATE}, "--select", "BN101")
+    assert steps == {
+        ("BN101", 18): [
+            (9, 5, "`model.train()`: `model` is in training mode from here"),
+            (16, 9, "`model` is then run under `torch.no_grad()`"),
+        ]
+    }
+
+
+KFOLD = """\
+import torch
+import torch.nn as nn
+
+
+def cross_validate(folds, epochs=50):
+    scores = []
+    for train_x, train_y, val_x in folds:
+        model = nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 1))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+        for epoch in range(epochs):
+            loss = nn.functional.mse_loss(model(train_x), train_y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            scores.append(model(val_x))
+    return scores
+"""
+
+
+def test_bn101_path_is_the_same_on_every_run() -> None:
+    # A model built in each fold reaches validation directly and, on the analysis's second
+    # pass, around the fold loop too: the direct path is the one shown, every time, with the
+    # fold loop both are in.
+    paths = set()
+    for _ in range(12):
+        (finding,) = lint(KFOLD, ["BN101"])
+        paths.add(tuple((step.span.start.row, step.message) for step in finding.related))
+    assert paths == {
+        (
+            (8, "built with `nn.Sequential(...)`: `model` is in training mode from here"),
+            (7, "each iteration of this loop goes on from there with `model` in training mode"),
+            (15, "`model` is then run under `torch.no_grad()`"),
+        )
+    }
+
+
+def test_bn102_goes_from_eval_around_the_epoch_loop(tmp_path: Path) -> None:
+    source = TRAIN_AND_VALIDATE.replace(
+        "        with torch.no_grad():\n", "        model.eval()\n        with torch.no_grad():\n"
+    )
+    steps = steps_by_code(tmp_path, {"train.py": source}, "--select", "BN102")
+    assert steps == {
+        ("BN102", 14): [
+            (16, 9, "`model.eval()` puts `model` in eval mode"),
+            (10, 5, "the loop comes back to this training step with no `model.train()`"),
+        ]
+    }
+
+
+def test_bn103_names_the_train_call_or_the_construction(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"export.py": EXPORT}, "--select", "BN103")
+    assert steps == {
+        ("BN103", 14): [(9, 9, "`model.train()`: `model` is in training mode from here")],
+        ("BN103", 19): [
+            (
+                18,
+                11,
+                "constructed with `torchvision.models.resnet50(...)`: `net` is in training "
+                "mode from here",
+            )
+        ],
+    }
+
+
+def test_bn104_names_where_the_parameters_were_frozen(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"fit.py": FROZEN_BACKBONE}, "--select", "BN104")
+    assert steps == {
+        ("BN104", 21): [(10, 9, "`self.backbone`'s parameters are frozen here")],
+    }
+
+
 # -- structure ---------------------------------------------------------------------------
 
 

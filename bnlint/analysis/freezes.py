@@ -26,6 +26,8 @@ class Freezes:
 
     # (enclosing class name or None, frozen key as written): `self.backbone`, `model.encoder`.
     frozen: list[tuple[str | None, str]] = field(default_factory=list)
+    # Where each of `frozen` is first frozen (the `requires_grad_` call, the `for` loop).
+    frozen_at: dict[tuple[str | None, str], cst.CSTNode] = field(default_factory=dict)
     # Keys put in eval mode anywhere in the file.
     evaluated: set[str] = field(default_factory=set)
     # The file freezes BatchNorm some other way (a BN-only eval loop, a `train()` override,
@@ -83,7 +85,7 @@ class _FreezeScanner(cst.CSTVisitor):
             and node.args
             and boolean(node.args[0].value) is False
         ):
-            self.found.frozen.append((self._class(), key))
+            self._freeze(key, node)
 
     def visit_For(self, node: cst.For) -> None:
         # for p in backbone.parameters(): p.requires_grad = False
@@ -101,7 +103,12 @@ class _FreezeScanner(cst.CSTVisitor):
             return
         text = cst.Module(body=[]).code_for_node(node.body)
         if f"{target}.requires_grad = False" in text or f"{target}.requires_grad_(False)" in text:
-            self.found.frozen.append((self._class(), owner))
+            self._freeze(owner, node)
+
+    def _freeze(self, key: str, node: cst.CSTNode) -> None:
+        entry = (self._class(), key)
+        self.found.frozen.append(entry)
+        self.found.frozen_at.setdefault(entry, node)
 
     def _class(self) -> str | None:
         return self._classes[-1] if self._classes else None

@@ -194,7 +194,9 @@ class ModeFlow:
         facts = self.facts(key, at)
         if not facts or any(f.mode is not Mode.TRAIN for f in facts):
             return None
-        return sorted(facts, key=lambda f: (f.assumed, f.reason))[0]
+        # Deterministic, and the direct path before one carried around a loop: facts that
+        # differ only in their loop otherwise come out of the set in any order.
+        return sorted(facts, key=lambda f: (f.assumed, f.reason, f.loop is not None))[0]
 
     def eval_carried_by_loop(self, key: str, at: cst.CSTNode) -> Fact | None:
         """An EVAL fact that reaches `at` only through a loop's back edge, else None.

@@ -144,7 +144,7 @@ class MissingEval(Rule):
             effect=model.training_effect(),
             purpose=purpose.purpose,
             fix=fix,
-            related=_training_path(ctx, model.key, fact, purpose, node),
+            related=_training_path(ctx, model.key, fact, node, purpose),
         )
 
 
@@ -158,16 +158,22 @@ def _common_loop(ctx: FileContext, a: cst.CSTNode, b: cst.CSTNode) -> cst.For | 
 
 
 def _training_path(
-    ctx: FileContext, key: str, fact: Fact, purpose: Purpose, at: cst.CSTNode
+    ctx: FileContext, key: str, fact: Fact, at: cst.CSTNode, purpose: Purpose | None = None
 ) -> list[tuple[cst.CSTNode, str]]:
-    """How `key` reaches the evaluation in training mode, as the mode analysis saw it."""
+    """How `key` reaches `at` (an evaluation, an export) in training mode, as the mode
+    analysis saw it."""
     path: list[tuple[cst.CSTNode, str]] = []
     if fact.node is not None:
         path.append((fact.node, f"{fact.reason}: `{key}` is in training mode from here"))
-    loop = _common_loop(ctx, fact.node, at) if fact.node and fact.loop is not None else None
-    if loop is not None:
+    loop = _common_loop(ctx, fact.node, at) if fact.node is not None else None
+    if loop is not None and fact.loop is not None:
         path.append((loop, "the loop brings training mode back on its next iteration"))
-    if purpose.node is not None:
+    elif loop is not None:
+        # Set and used in the same iteration of an enclosing loop (`train()` each epoch).
+        path.append(
+            (loop, f"each iteration of this loop goes on from there with `{key}` in training mode")
+        )
+    if purpose is not None and purpose.node is not None:
         path.append((purpose.node, f"`{key}` is then run {purpose.context}"))
     return path
 
@@ -331,7 +337,14 @@ class ExportInTrainMode(Rule):
         )
         if "fuse" in export:
             effect = "cannot be fused (conv-BN fusion is for eval mode only)"
-        self.report(node, model=model.key, export=export, reason=fact.reason, effect=effect)
+        self.report(
+            node,
+            model=model.key,
+            export=export,
+            reason=fact.reason,
+            effect=effect,
+            related=_training_path(ctx, model.key, fact, node),
+        )
 
 
 @register
@@ -378,7 +391,9 @@ class FrozenBnStillUpdating(Rule):
                 continue
             if self._contains_bn(model, relative) is not Tri.YES:
                 continue
-            self.report(node, frozen=shown, model=key)
+            where = scan.frozen_at.get((owner_class, frozen))
+            steps = [] if where is None else [(where, f"`{frozen}`'s parameters are frozen here")]
+            self.report(node, frozen=shown, model=key, related=steps)
             return
 
     @staticmethod
