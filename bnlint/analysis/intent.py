@@ -88,8 +88,8 @@ class Purpose:
 
     context: str  # "under `torch.no_grad()`", "in `evaluate()`"
     purpose: str  # "evaluating", "predicting" (for "call `model.eval()` before ...")
-    # The `with` statement that makes the context, when one does.
-    node: cst.With | None = field(default=None, repr=False, compare=False)
+    # The `with` statement (or the loop over a test loader) that makes the context, when one does.
+    node: cst.With | cst.For | None = field(default=None, repr=False, compare=False)
 
 
 def is_eval_name(name: str) -> bool:
@@ -104,6 +104,30 @@ def is_eval_name(name: str) -> bool:
     if any(w in _TRAIN_WORDS for w in words):
         return False
     return any(w in _EVAL_WORDS for w in words)
+
+
+_EVAL_LOADER = re.compile(
+    r"(?:\w+_)?(?:test|val|valid|validation|eval|dev)_?(?:data_?)?(?:loader|set|dataset)s?"
+)
+# Wrappers whose first argument is the iterable they walk.
+_ITERATION_WRAPPERS = frozenset({"enumerate", "iter", "tqdm"})
+
+
+def _evaluation_loader(iterable: cst.BaseExpression) -> str | None:
+    """The loader a `for` walks when its name says it holds test or validation data.
+
+    >>> _evaluation_loader(parse("enumerate(test_loader)")), _evaluation_loader(parse("train_loader"))
+    ('test_loader', None)
+    """
+    while isinstance(iterable, cst.Call) and iterable.args:
+        name = dotted_name(iterable.func)
+        if name is None or name.rpartition(".")[2] not in _ITERATION_WRAPPERS:
+            return None
+        iterable = iterable.args[0].value
+    name = dotted_name(iterable)
+    if name is None or not _EVAL_LOADER.fullmatch(name.rpartition(".")[2].lower()):
+        return None
+    return name
 
 
 def is_training_step(call: cst.Call, ctx: FileContext | None = None) -> bool:
@@ -205,7 +229,30 @@ class Intent:
 
         >>> `with torch.no_grad(): out = net(x)` in a validation loop -> Purpose('under ...')
         >>> the same block inside a loop that calls `loss.backward()` -> None
+        >>> `for images, labels in test_loader: out = net(images)` -> Purpose('in the loop ...')
         """
+        return self._declared_purpose(at) or self._loader_loop_purpose(at)
+
+    def _loader_loop_purpose(self, at: cst.CSTNode) -> Purpose | None:
+        """A loop over a loader named for evaluation that trains nothing: a test loop after
+        training computes its metric in whatever mode the model is in, `no_grad` or not (old
+        code has neither `no_grad` nor an eval-named function around it)."""
+        if self.framework_managed(at):
+            return None
+        function = self.ctx.enclosing(at, cst.FunctionDef)
+        if function is not None and function.name.value.startswith("test"):
+            # pytest functions smoke-run models on purpose.
+            return None
+        for node in self._chain(at):
+            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                return None
+            if isinstance(node, cst.For):
+                loader = _evaluation_loader(node.iter)
+                if loader is not None and not _contains_training(self.ctx, node):
+                    return Purpose(f"in the loop over `{loader}`", "evaluating", node)
+        return None
+
+    def _declared_purpose(self, at: cst.CSTNode) -> Purpose | None:
         chain = self._chain(at)
         for index, node in enumerate(chain):
             if isinstance(node, cst.With):
@@ -352,7 +399,7 @@ class _StepFinder(cst.CSTVisitor):
         return not self.found
 
 
-def _contains_training(ctx: FileContext, function: cst.FunctionDef) -> bool:
+def _contains_training(ctx: FileContext, function: cst.CSTNode) -> bool:
     found = False
 
     class _Any(cst.CSTVisitor):

@@ -86,11 +86,13 @@ class MissingEval(Rule):
     fixable = FixAvailability.SOMETIMES
     fix_safety = "unsafe"
     # The contexts BN101 knows: grad-free blocks, eval-named functions (words split as
-    # `is_eval_name` does, so any case), checkpoint inference, single unsqueezed samples.
+    # `is_eval_name` does, so any case), checkpoint inference, single unsqueezed samples,
+    # loops over a loader named for testing or validation.
     trigger_pattern = (
         rb"no_grad|inference_mode|set_grad_enabled|load_state_dict|torch\.load"
         rb"|unsqueeze\(\s*0\s*\)|\[\s*None"
         rb"|def[ \t]+\w*(?i:eval|val|test|predict|infer|serv|scor)"
+        rb"|(?i:test|val|valid|eval|dev)_?(?:data_?)?(?:loader|set)"
     )
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
