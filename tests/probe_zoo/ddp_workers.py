@@ -19,4 +19,4 @@ with torch.no_grad():
     for _ in range(2):
         model(torch.randn(16, 4))
 dist.destroy_process_group()
-print("rank", os.environ["RANK"], "done", flush=True)
+print(f"rank {os.environ['RANK']} done", flush=True)  # one write: ranks do not interleave
