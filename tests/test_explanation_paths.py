@@ -256,6 +256,44 @@ def test_bn101_path_is_the_same_on_every_run() -> None:
     }
 
 
+HELPER = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def validate(model, images):
+    return model(images).argmax(1)
+
+
+def main(train_loader, val_images):
+    model = torchvision.models.resnet18(num_classes=10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        model.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        print(validate(model, val_images))
+"""
+
+
+def test_bn101_in_a_helper_goes_from_the_call_to_the_helper(tmp_path: Path) -> None:
+    steps = steps_by_code(tmp_path, {"train.py": HELPER}, "--select", "BN101")
+    assert steps == {
+        ("BN101", 7): [
+            (
+                19,
+                15,
+                "`main()` passes it in training mode (line 19): `model` is in training mode "
+                "from here",
+            ),
+            (6, 5, "`model` is then run in `validate()`"),
+        ]
+    }
+
+
 def test_bn102_goes_from_eval_around_the_epoch_loop(tmp_path: Path) -> None:
     source = TRAIN_AND_VALIDATE.replace(
         "        with torch.no_grad():\n", "        model.eval()\n        with torch.no_grad():\n"

@@ -255,6 +255,21 @@ class ModeFlow:
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
         self._block(statements, entry)  # type: ignore[arg-type]
 
+    def _site_call(self, caller: str, function: str) -> cst.Call | None:
+        """The one call of `function` inside this file's `caller`: the call site the project
+        index knows by its line, as a node an explanation can point at."""
+        semantic = self.ctx.semantic
+        found = [
+            call
+            for call in semantic.calls
+            if (dotted_name(call.func) or "").rpartition(".")[2] == function
+            and any(
+                isinstance(scope, cst.FunctionDef) and scope.name.value == caller
+                for scope in semantic.call_scopes.get(call, ())
+            )
+        ]
+        return found[0] if len(found) == 1 else None
+
     def _entry(self, function: cst.FunctionDef) -> State:
         """Modes of parameters from the function's call sites in the project."""
         project = self.ctx.project_index
@@ -276,9 +291,13 @@ class ModeFlow:
                 if site.filename != self.ctx.filename:
                     where = f"{site.filename}:{site.line}"
                 caller = site.caller.rpartition(".")[2]
-                state[param] = frozenset(
-                    {Fact(Mode.TRAIN, f"`{caller}()` passes it in training mode ({where})")}
+                reason = f"`{caller}()` passes it in training mode ({where})"
+                call = (
+                    self._site_call(caller, function.name.value)
+                    if site.filename == self.ctx.filename
+                    else None
                 )
+                state[param] = frozenset({Fact(Mode.TRAIN, reason, node=call)})
             elif (
                 modes
                 and len(modes) == len(sites)

@@ -175,9 +175,21 @@ def _training_path(
         path.append(
             (loop, f"each iteration of this loop goes on from there with `{key}` in training mode")
         )
-    if purpose is not None and purpose.node is not None:
-        path.append((purpose.node, f"`{key}` is then run {purpose.context}"))
+    if purpose is not None:
+        context = purpose.node or _context_function(ctx, purpose, at)
+        if context is not None:
+            path.append((context, f"`{key}` is then run {purpose.context}"))
     return path
+
+
+def _context_function(ctx: FileContext, purpose: Purpose, at: cst.CSTNode) -> cst.CSTNode | None:
+    """The name of the function an "in `evaluate()`" context names, among those around `at`."""
+    for node in ctx.chain(at):
+        if isinstance(node, cst.FunctionDef) and purpose.context.startswith(
+            f"in `{node.name.value}()`"
+        ):
+            return node.name
+    return None
 
 
 @register
