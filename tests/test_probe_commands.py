@@ -179,8 +179,11 @@ def test_torchrun_workers_are_observed_and_merged(tmp_path: Path) -> None:
         "rank 1 done",
     ]
     found = {(f["code"], f["location"]["row"]): f for f in json.loads(report.read_text())}
-    assert sorted(found) == [("BN101", 20), ("BN301", 14)]
-    assert found[("BN101", 20)]["count"] == 4  # two forwards on each of two ranks
+    lines = (ROOT / "tests" / "probe_zoo" / "ddp_workers.py").read_text().splitlines()
+    evaluation = lines.index("        model(torch.randn(16, 4))") + 1
+    training = lines.index("    loss = model(torch.randn(4, 4)).sum()") + 1
+    assert sorted(found) == [("BN101", evaluation), ("BN301", training)]
+    assert found[("BN101", evaluation)]["count"] == 4  # two forwards on each of two ranks
 
 
 def test_module_run_passes_argv_output_and_traceback_through_like_python_m(

@@ -1,6 +1,7 @@
 """A torchrun DDP script (gloo, CPU): small per-rank batches, then evaluation without eval()."""
 
 import os
+import sys
 
 import torch
 import torch.distributed as dist
@@ -19,4 +20,6 @@ with torch.no_grad():
     for _ in range(2):
         model(torch.randn(16, 4))
 dist.destroy_process_group()
-print(f"rank {os.environ['RANK']} done", flush=True)  # one write: ranks do not interleave
+# One write of the whole line (print writes the newline apart): ranks cannot interleave.
+sys.stdout.write(f"rank {os.environ['RANK']} done\n")
+sys.stdout.flush()

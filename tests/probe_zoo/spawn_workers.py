@@ -13,7 +13,9 @@ def worker(rank: int, world: int) -> None:
     with torch.no_grad():
         for _ in range(2):
             model(torch.randn(16, 4))
-    print(f"worker {rank} of {world} done", flush=True)
+    # One write of the whole line (print writes the newline apart): workers cannot interleave.
+    sys.stdout.write(f"worker {rank} of {world} done\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
