@@ -21,6 +21,7 @@ from bnlint.analysis import config_files
 from bnlint.analysis.bindings import Binding, BindingIndex, ScopeBindings
 from bnlint.analysis.calls import argument
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.walk import children
 from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
@@ -90,6 +91,31 @@ class BatchSizes:
         >>> a parameter, a name bound twice, `args.bs` after `args.bs = ...` -> None
         """
         return self._resolve(expr, list(scopes), 0)
+
+    def spread_keyword(
+        self, call: cst.Call, keyword: str, scopes: Sequence[cst.CSTNode]
+    ) -> Value | None:
+        """The certain value a `**name` argument passes for `keyword`, when `name` is bound
+        once to a dict literal or `dict(...)` call that writes it.
+
+        >>> `loader_args = dict(batch_size=4, num_workers=2)` then `DataLoader(ds, **loader_args)`
+        >>> spread_keyword(call, "batch_size", ...) -> Value(4, "`loader_args`")
+        """
+        for arg in call.args:
+            if arg.star != "**" or not isinstance(arg.value, cst.Name):
+                continue
+            found = self._single(arg.value.value, list(scopes))
+            if found is None or found[1].kind != "assign" or found[1].value is None:
+                return None
+            bindings, binding = found
+            entry = _dict_entry(binding.value, keyword) if binding.value is not None else None
+            if entry is None:
+                return None
+            resolved = self._resolve(entry, self.index.scopes_of(bindings), 0)
+            if resolved is None or resolved.origin:
+                return resolved
+            return Value(resolved.value, f"`{arg.value.value}`", entry)
+        return None
 
     def assigned_value(self, name: str, scopes: Sequence[cst.CSTNode]) -> cst.BaseExpression | None:
         """The expression `name` is bound to when its scope binds it once, by `name = value`.
@@ -176,7 +202,9 @@ class BatchSizes:
             return None
         bindings, binding = found
         if binding.kind == "param":
-            return self._cli_parameter(bindings, binding, depth)
+            return self._cli_parameter(bindings, binding, depth) or self._call_site_parameter(
+                bindings, binding, depth
+            )
         if binding.kind != "assign" or binding.value is None:
             return None
         resolved = self._resolve(binding.value, self.index.scopes_of(bindings), depth + 1)
@@ -500,6 +528,81 @@ class BatchSizes:
                 flag = f"--{name.replace('_', '-')}"
                 return Value(resolved.value, f"the default of `{flag}`", default)
         return None
+
+    def _call_site_parameter(
+        self, bindings: ScopeBindings, binding: Binding, depth: int
+    ) -> Value | None:
+        """A parameter of a module-level function that every call in the file fills with the
+        same certain value (its default where a call leaves it out).
+
+        >>> `def train_model(model, batch_size: int = 1)` called once as
+        >>> `train_model(model, batch_size=args.batch_size)` with `--batch-size` default 1
+        >>> -> Value(1, "the default of `--batch-size`")
+        """
+        function = bindings.scope
+        param = binding.node
+        if not isinstance(function, cst.FunctionDef) or not isinstance(param, cst.Param):
+            return None
+        if not any(function is statement for statement in self.ctx.module.body):
+            return None
+        name = param.name.value
+        positional = [
+            p.name.value for p in (*function.params.posonly_params, *function.params.params)
+        ]
+        sites = self._call_sites.get(function.name.value, [])
+        if not sites:
+            return None
+        values: list[Value] = []
+        for call, scopes in sites:
+            if any(arg.star for arg in call.args):
+                return None
+            given = argument(call, name, positional.index(name) if name in positional else None)
+            if given is not None:
+                resolved = self._resolve(given.value, scopes, depth + 1)
+            elif param.default is not None:
+                default = self._resolve(param.default, [self.ctx.module], depth + 1)
+                resolved = (
+                    None
+                    if default is None
+                    else Value(default.value, f"the default of `{name}`", param.default)
+                )
+            else:
+                return None
+            if resolved is None:
+                return None
+            values.append(resolved)
+        if len({v.value for v in values}) != 1:
+            return None
+        return values[0]
+
+    @cached_property
+    def _call_sites(self) -> dict[str, list[tuple[cst.Call, list[cst.CSTNode]]]]:
+        """Calls of module-level functions by name, with the scopes each is written in."""
+        names = {
+            statement.name.value
+            for statement in self.ctx.module.body
+            if isinstance(statement, cst.FunctionDef)
+        }
+        found: dict[str, list[tuple[cst.Call, list[cst.CSTNode]]]] = {}
+        stack: list[cst.CSTNode] = [self.ctx.module]
+
+        def walk_node(node: cst.CSTNode) -> None:
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Name)
+                and node.func.value in names
+            ):
+                found.setdefault(node.func.value, []).append((node, list(stack)))
+            scoped = isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+            if scoped:
+                stack.append(node)
+            for child in children(node):
+                walk_node(child)
+            if scoped:
+                stack.pop()
+
+        walk_node(self.ctx.module)
+        return found
 
     def _is_typer_command(self, function: cst.FunctionDef) -> bool:
         for decorator in function.decorators:

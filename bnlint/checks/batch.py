@@ -55,6 +55,15 @@ def _loader_batch_size(rule: Rule, call: cst.Call) -> tuple[cst.CSTNode, Value] 
     arg = argument(call, "batch_size", _BATCH_SIZE_POSITION)
     if arg is None:
         positional = [a for a in call.args if a.keyword is None]
+        plain = [a for a in positional if not a.star]
+        spread = any(a.star == "**" for a in call.args)
+        if spread and not any(a.star == "*" for a in call.args) and len(plain) <= 1:
+            # `DataLoader(ds, **loader_args)` with `loader_args = dict(batch_size=...)`.
+            scopes = enclosing_scopes(rule.ctx.ancestors)
+            passed = rule.ctx.batch_sizes.spread_keyword(call, "batch_size", scopes)
+            if passed is None:
+                return None
+            return (passed.node if passed.node is not None else call.func), passed
         if has_star_args(call) or len(positional) > _BATCH_SIZE_POSITION:
             return None
         return call.func, Value(1, "DataLoader's default")
