@@ -294,6 +294,45 @@ def test_bn101_in_a_helper_goes_from_the_call_to_the_helper(tmp_path: Path) -> N
     }
 
 
+TEST_AFTER_TRAINING = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def main(train_loader, test_loader):
+    model = torchvision.models.resnet18(num_classes=10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        model.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    correct = 0
+    for x, y in test_loader:
+        correct += (model(x).argmax(1) == y).sum().item()
+    print(correct)
+"""
+
+
+def test_bn101_goes_from_train_through_the_epoch_loop_to_the_test_loop(tmp_path: Path) -> None:
+    # The issue's own example: `model.train()` -> the epoch loop -> the `test_loader` loop.
+    steps = steps_by_code(tmp_path, {"train.py": TEST_AFTER_TRAINING}, "--select", "BN101")
+    expected = [
+        (10, 9, "`model.train()`: `model` is in training mode from here"),
+        (9, 5, "the loop ends with `model` still in training mode"),
+        (16, 5, "`model` is then run in the loop over `test_loader`"),
+    ]
+    assert steps == {("BN101", 17): expected}
+    # The same path on every run (the analysis holds one fact per loop it came through).
+    for _ in range(8):
+        (finding,) = lint(TEST_AFTER_TRAINING, ["BN101"])
+        assert [
+            (step.span.start.row, step.span.start.column, step.message) for step in finding.related
+        ] == expected
+
+
 def test_bn102_goes_from_eval_around_the_epoch_loop(tmp_path: Path) -> None:
     source = TRAIN_AND_VALIDATE.replace(
         "        with torch.no_grad():\n", "        model.eval()\n        with torch.no_grad():\n"
@@ -310,7 +349,10 @@ def test_bn102_goes_from_eval_around_the_epoch_loop(tmp_path: Path) -> None:
 def test_bn103_names_the_train_call_or_the_construction(tmp_path: Path) -> None:
     steps = steps_by_code(tmp_path, {"export.py": EXPORT}, "--select", "BN103")
     assert steps == {
-        ("BN103", 14): [(9, 9, "`model.train()`: `model` is in training mode from here")],
+        ("BN103", 14): [
+            (9, 9, "`model.train()`: `model` is in training mode from here"),
+            (8, 5, "the loop ends with `model` still in training mode"),
+        ],
         ("BN103", 19): [
             (
                 18,

@@ -167,19 +167,40 @@ def _training_path(
     path: list[tuple[cst.CSTNode, str]] = []
     if fact.node is not None:
         path.append((fact.node, f"{fact.reason}: `{key}` is in training mode from here"))
-    loop = _common_loop(ctx, fact.node, at) if fact.node is not None else None
-    if loop is not None and fact.loop is not None:
-        path.append((loop, "the loop brings training mode back on its next iteration"))
-    elif loop is not None:
-        # Set and used in the same iteration of an enclosing loop (`train()` each epoch).
-        path.append(
-            (loop, f"each iteration of this loop goes on from there with `{key}` in training mode")
-        )
+        path.extend(_loops_between(ctx, key, fact, at))
     if purpose is not None:
         context = purpose.node or _context_function(ctx, purpose, at)
         if context is not None:
             path.append((context, f"`{key}` is then run {purpose.context}"))
     return path
+
+
+def _loops_between(
+    ctx: FileContext, key: str, fact: Fact, at: cst.CSTNode
+) -> list[tuple[cst.CSTNode, str]]:
+    """The loops between where the mode was set and `at`: the one it is set in and `at` is
+    after (the epoch loop), then the one around both (each epoch trains, then evaluates)."""
+    assert fact.node is not None
+    steps: list[tuple[cst.CSTNode, str]] = []
+    same_function = ctx.enclosing(fact.node, cst.FunctionDef) is ctx.enclosing(at, cst.FunctionDef)
+    if fact.loop is not None and same_function:
+        around_at = {id(node) for node in ctx.chain(at)}
+        left = [
+            node
+            for node in ctx.chain(fact.node)[1:]
+            if isinstance(node, cst.For | cst.While) and id(node) not in around_at
+        ]
+        if left:
+            steps.append((left[-1], f"the loop ends with `{key}` still in training mode"))
+    loop = _common_loop(ctx, fact.node, at)
+    if loop is not None and fact.loop is not None and not steps:
+        steps.append((loop, "the loop brings training mode back on its next iteration"))
+    elif loop is not None:
+        # Set and used in the same iteration of an enclosing loop (`train()` each epoch).
+        steps.append(
+            (loop, f"each iteration of this loop goes on from there with `{key}` in training mode")
+        )
+    return steps
 
 
 def _context_function(ctx: FileContext, purpose: Purpose, at: cst.CSTNode) -> cst.CSTNode | None:
