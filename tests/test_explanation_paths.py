@@ -501,6 +501,45 @@ def test_a_split_total_points_at_the_total_and_the_loader(tmp_path: Path) -> Non
     }
 
 
+SPREAD_BATCH = """\
+import argparse
+
+import torch
+import torchvision
+from torch.utils.data import DataLoader
+
+
+def train_model(train_set, batch_size: int = 1):
+    model = torchvision.models.resnet50()
+    loader_args = dict(batch_size=batch_size, num_workers=4)
+    train_loader = DataLoader(train_set, shuffle=True, **loader_args)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for images, labels in train_loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch-size", type=int, default=2)
+    args = parser.parse_args()
+    train_model(None, batch_size=args.batch_size)
+"""
+
+
+def test_a_finding_at_the_written_value_points_back_at_the_loader(tmp_path: Path) -> None:
+    # Anchored at the argparse default (where the value is written): the loader that
+    # trains with it is a step, and the default is not repeated as one.
+    steps = steps_by_code(tmp_path, {"train.py": SPREAD_BATCH}, "--select", "BN301")
+    assert steps == {
+        ("BN301", 21): [
+            (11, 20, "`train_loader` trains with batches of 2"),
+            (12, 17, "`model`, which has BatchNorm, is trained here"),
+        ]
+    }
+
+
 def test_a_literal_batch_size_in_place_has_no_step_of_its_own(tmp_path: Path) -> None:
     source = BATCH.replace("batch_size=args.batch_size", "batch_size=2")
     steps = steps_by_code(tmp_path, {"train.py": source}, "--select", "BN301")

@@ -128,8 +128,21 @@ class TinyBatch(Rule):
             minimum=str(minimum),
             effect=effect,
             accumulation=_accumulation(self.ctx.batch_sizes.accumulation),
-            related=_source_steps(value) + _model_steps(self, model),
+            related=self._steps(node, anchor, value, model),
         )
+
+    def _steps(
+        self, loader: cst.Call, anchor: cst.CSTNode, value: Value, model: str
+    ) -> list[tuple[cst.CSTNode, str]]:
+        """Where the batch size is written, the loader that takes it when the finding is
+        anchored elsewhere (at an argparse default, in a spread dict), and the model."""
+        steps = [step for step in _source_steps(value) if step[0] is not anchor]
+        inside = anchor is loader.func or any(anchor is arg.value for arg in loader.args)
+        if not inside:
+            name = self.ctx.training.loader_name(loader)
+            shown = f"`{name}`" if name else "this DataLoader"
+            steps.append((loader, f"{shown} trains with batches of {value.value}"))
+        return steps + _model_steps(self, model)
 
 
 @register
