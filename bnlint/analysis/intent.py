@@ -289,17 +289,15 @@ class Intent:
         """
         if self.file_trains():
             return None
-        scope: cst.CSTNode = self.ctx.module
-        for node in self._chain(at):
+        scope: cst.Module | cst.FunctionDef = self.ctx.module
+        chain = self._chain(at)
+        for node in chain:
             if isinstance(node, cst.Lambda | cst.ClassDef):
                 return None
             if isinstance(node, cst.FunctionDef):
                 scope = node
                 break
-        text = self._texts.get(id(scope))
-        if text is None:
-            text = self.ctx.source.text if scope is self.ctx.module else self.ctx.code_for(scope)
-            self._texts[id(scope)] = text
+        text = self._code_up_to(scope, {id(node) for node in chain})
         escaped = re.escape(model)
         loaded = re.search(
             rf"(?<![\w.]){escaped}\.load_state_dict\(|(?<![\w.]){escaped}\s*=\s*torch\.load\(",
@@ -308,6 +306,26 @@ class Intent:
         if loaded is None:
             return None
         return Purpose("after loading a checkpoint for inference", "predicting")
+
+    def _code_up_to(self, scope: cst.Module | cst.FunctionDef, around: set[int]) -> str:
+        """The code of `scope`'s own statements up to the one holding the call: a load in
+        another function (a factory's `pretrained` branch) or after the call does not reach
+        the model that is called (a `__main__` smoke test on random weights)."""
+        body = scope.body if isinstance(scope, cst.Module) else scope.body.body
+        parts: list[str] = []
+        for statement in body:
+            if not isinstance(statement, cst.FunctionDef | cst.ClassDef):
+                parts.append(self._statement_code(statement))
+            if id(statement) in around:
+                break
+        return "\n".join(parts)
+
+    def _statement_code(self, statement: cst.CSTNode) -> str:
+        text = self._texts.get(id(statement))
+        if text is None:
+            text = self.ctx.code_for(statement)
+            self._texts[id(statement)] = text
+        return text
 
     @staticmethod
     def single_sample(call: cst.Call) -> bool:
