@@ -55,6 +55,9 @@ class Built:
     arch: str | None = None
     parts: tuple[Built | None, ...] | None = None
     repo: str | None = None
+    # Positions and keywords of the call given a value that may be true (not a literal
+    # `False`/`None`/`0`/`""`); None when unknown (`*args`, `**kwargs`, not from a call).
+    passed: frozenset[int | str] | None = None
 
 
 def factory_contains(reference: str, kind: str, arch: str | None = None) -> Tri | None:
@@ -118,7 +121,7 @@ def contains(built: Built | str, kind: str, project: ProjectIndex) -> Tri:
     factory = factory_contains(reference, kind, built.arch)
     if factory is not None:
         return factory
-    return project.contains(reference, kind)
+    return project.contains_constructed(reference, kind, built.passed)
 
 
 def any_of(answers: Iterable[Tri]) -> Tri:
@@ -151,7 +154,7 @@ def built_by(call: cst.Call, names: NameResolver) -> Built | None:
         return Built(reference, parts=tuple(parts))
     found = _ARCH_ARGUMENT.get(reference)
     if found is None:
-        return Built(reference)
+        return Built(reference, passed=_passed(call))
     arch = _string_argument(call, found[1], found[0])
     repo = None
     if reference == "torch.hub.load":
@@ -159,6 +162,23 @@ def built_by(call: cst.Call, names: NameResolver) -> Built | None:
         if not (repo or "").startswith("pytorch/vision"):
             arch = None  # another hub repository: its model names mean nothing here
     return Built(reference, arch=arch, repo=repo)
+
+
+def _passed(call: cst.Call) -> frozenset[int | str] | None:
+    """The positions and keywords `call` gives a value that may be true."""
+    passed: set[int | str] = set()
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        value = arg.value
+        if (
+            (isinstance(value, cst.Name) and value.value in ("False", "None"))
+            or (isinstance(value, cst.Integer | cst.Float) and not float(value.evaluated_value))
+            or (isinstance(value, cst.SimpleString) and not value.evaluated_value)
+        ):
+            continue
+        passed.add(arg.keyword.value if arg.keyword is not None else index)
+    return frozenset(passed)
 
 
 def _parts(value: cst.BaseExpression, names: NameResolver) -> list[Built | None]:

@@ -18,6 +18,7 @@ conservatively):
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import json
@@ -55,6 +56,10 @@ class ClassFacts:
     attributes: dict[str, str] = field(default_factory=dict)
     # Refers to something this index cannot see into (an unresolved import, a parameter).
     opaque: bool = False
+    # Constructor parameters (name -> position after `self`, -1 keyword-only) that gate every
+    # Dropout of the class: `forward` applies them only under `if self.<flag>:`, the flag set
+    # from a parameter whose default is falsy. Empty when any Dropout is applied otherwise.
+    dropout_flags: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -262,6 +267,26 @@ class ProjectIndex:
         self._contains_memo[key] = answer
         return answer
 
+    def contains_constructed(
+        self, reference: str, kind: str, passed: frozenset[int | str] | None
+    ) -> Tri:
+        """`contains` for one construction of `reference`, given the positions and keywords
+        it passes a value that may be true (None: unknown, any flag may be on).
+
+        >>> index.contains_constructed("MLP", DROPOUT, frozenset({0, 1}))  # MLP(400, 5)
+        Tri.NO        # its Dropout runs only under `if self.dropout:`, off by default
+        """
+        found = self.classes_for(reference)
+        if kind != DROPOUT or passed is None or len(found) != 1 or not found[0].dropout_flags:
+            return self.contains(reference, kind)
+        facts = found[0]
+        if any(name in passed or at in passed for name, at in facts.dropout_flags.items()):
+            return self.contains(reference, kind)
+        unplugged = dataclasses.replace(
+            facts, references=facts.references - torch_api.LAYER_KINDS[DROPOUT]
+        )
+        return self._class_contains(unplugged, kind, frozenset({reference}))
+
     def _class_contains(self, facts: ClassFacts, kind: str, seen: frozenset[str]) -> Tri:
         answer = Tri.NO
         for reference in sorted(facts.references):
@@ -336,6 +361,18 @@ class ProjectIndex:
         self.bias_reads.update(other.bias_reads)
         for name, place in other.module_consumers.items():
             self.module_consumers.setdefault(name, place)
+
+
+def _is_self(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+def _uses(node: ast.AST, attributes: set[str]) -> bool:
+    """`node` reads `self.<one of attributes>` somewhere."""
+    return any(
+        isinstance(inner, ast.Attribute) and inner.attr in attributes and _is_self(inner.value)
+        for inner in ast.walk(node)
+    )
 
 
 # A class that names both BatchNorm and one of these picks between them at run time.
@@ -577,7 +614,100 @@ class _FileIndexer:
 
     def _class(self, node: ast.ClassDef) -> None:
         bases = tuple(b for b in (self.resolve(base) for base in node.bases) if b is not None)
-        self.index.classes.setdefault(node.name, []).append(self._contents(node, bases))
+        facts = self._contents(node, bases)
+        facts.dropout_flags = self._dropout_flags(node)
+        self.index.classes.setdefault(node.name, []).append(facts)
+
+    def _dropout_flags(self, node: ast.ClassDef) -> dict[str, int]:
+        """The constructor flags that gate every Dropout of the class (see `ClassFacts`).
+
+        >>> `def __init__(self, d, dropout=False): self.dropout = dropout; self.drop = nn.Dropout()`
+        >>> and `forward` does `if self.dropout: x = self.drop(x)` -> {"dropout": 1}
+        """
+        methods = {m.name: m for m in node.body if isinstance(m, ast.FunctionDef)}
+        init, forward = methods.get("__init__"), methods.get("forward")
+        if init is None or forward is None:
+            return {}
+        args = init.args
+        positional = [*args.posonlyargs, *args.args]
+        with_default = positional[len(positional) - len(args.defaults) :]
+        defaults = dict(zip([a.arg for a in with_default], args.defaults, strict=True))
+        defaults.update(
+            (a.arg, d)
+            for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+            if d is not None
+        )
+        falsy = {n for n, d in defaults.items() if isinstance(d, ast.Constant) and not d.value}
+        at = {a.arg: i - 1 for i, a in enumerate(positional)}
+        dropout_layers = torch_api.LAYER_KINDS[DROPOUT]
+        flags: dict[str, str] = {}  # attribute -> the parameter it is set from
+        layers: set[str] = set()
+        built: set[int] = set()
+        assigned: dict[str, int] = {}
+        for inner in ast_nodes.walk(node):
+            if not isinstance(inner, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                continue
+            targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and _is_self(target.value):
+                    assigned[target.attr] = assigned.get(target.attr, 0) + 1
+            if not (
+                isinstance(inner, ast.Assign)
+                and len(inner.targets) == 1
+                and isinstance(inner.targets[0], ast.Attribute)
+                and _is_self(inner.targets[0].value)
+            ):
+                continue
+            name, value = inner.targets[0].attr, inner.value
+            if isinstance(value, ast.Name) and value.id in falsy:
+                flags[name] = value.id
+            elif isinstance(value, ast.Call) and self.resolve(value.func) in dropout_layers:
+                layers.add(name)
+                built.add(id(value.func))
+        flags = {a: p for a, p in flags.items() if assigned.get(a) == 1}
+        if not layers or not flags or any(assigned.get(a) != 1 for a in layers):
+            return {}
+        # Every Dropout the class names is one of those attributes.
+        for inner in ast_nodes.walk(node):
+            if (
+                isinstance(inner, ast.Name | ast.Attribute)
+                and isinstance(inner.ctx, ast.Load)
+                and id(inner) not in built
+                and self.resolve(inner) in dropout_layers
+            ):
+                return {}
+        used: set[str] = set()
+
+        def guarded(statements: list[ast.stmt], under: frozenset[str]) -> bool:
+            for statement in statements:
+                if isinstance(statement, ast.If):
+                    test = statement.test
+                    flag = (
+                        test.attr
+                        if isinstance(test, ast.Attribute) and _is_self(test.value)
+                        else None
+                    )
+                    if flag not in flags and _uses(test, layers):
+                        return False
+                    inside = under | {flag} if flag in flags else under
+                    if not guarded(statement.body, inside) or not guarded(statement.orelse, under):
+                        return False
+                    continue
+                if _uses(statement, layers):
+                    if not under:
+                        return False
+                    used.update(under)
+            return True
+
+        if not guarded(forward.body, frozenset()):
+            return {}
+        for method in node.body:
+            if method is forward or method is init or not isinstance(method, ast.FunctionDef):
+                continue
+            for inner in ast.walk(method):
+                if isinstance(inner, ast.Attribute) and inner.attr in layers:
+                    return {}  # applied or replaced outside `forward`
+        return {flags[a]: at.get(flags[a], -1) for a in used}
 
     def _contents(
         self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef, bases: tuple[str, ...]
@@ -803,7 +933,15 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
     """Plain data for one file's index (sets sorted, tuple keys flattened)."""
     return {
         "classes": [
-            [c.name, c.filename, list(c.bases), sorted(c.references), c.attributes, c.opaque]
+            [
+                c.name,
+                c.filename,
+                list(c.bases),
+                sorted(c.references),
+                c.attributes,
+                c.opaque,
+                c.dropout_flags,
+            ]
             for found in index.classes.values()
             for c in found
         ],
@@ -869,7 +1007,7 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
             for name, filename, line in data["module_consumers"]
         },
     )
-    for name, filename, bases, references, attributes, opaque in data["classes"]:
+    for name, filename, bases, references, attributes, opaque, *flags in data["classes"]:
         index.classes.setdefault(name, []).append(
             ClassFacts(
                 str(name),
@@ -878,6 +1016,7 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 frozenset(references),
                 dict(attributes),
                 bool(opaque),
+                {str(k): int(v) for k, v in flags[0].items()} if flags else {},
             )
         )
     for name, filename, references, opaque in data["helpers"]:
