@@ -78,6 +78,10 @@ class FunctionFacts:
     evals_argument: bool = False
     # Parameters and `self.x` attributes it calls as functions (runs forward passes of).
     called: set[str] = field(default_factory=set)
+    # Parameters and `self.x` it puts in training mode before its first training step
+    # (`model.train()` at the start of `fit_one_epoch`): its steps train whatever mode the
+    # caller left, even when it ends in eval mode for its own validation.
+    trains_in_train_mode: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -778,8 +782,11 @@ class _FileIndexer:
         for inner in order:
             if not isinstance(inner, ast.Call):
                 continue
-            if _is_training_step(inner):
+            if _is_training_step(inner) and not facts.trains:
                 facts.trains = True
+                facts.trains_in_train_mode = {
+                    k for k, v in facts.sets_mode.items() if v == MODE_TRAIN
+                }
             callee = _dotted(inner.func)
             if callee is not None and (callee in tracked or callee.startswith("self.")):
                 facts.called.add(callee)
@@ -960,6 +967,7 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
                 f.trains,
                 f.evals_argument,
                 sorted(f.called),
+                sorted(f.trains_in_train_mode),
             ]
             for found in index.functions.values()
             for f in found
@@ -1023,7 +1031,9 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
         index.helpers.setdefault(name, []).append(
             ClassFacts(str(name), str(filename), (), frozenset(references), {}, bool(opaque))
         )
-    for name, filename, line, params, sets_mode, trains, evals, called in data["functions"]:
+    for name, filename, line, params, sets_mode, trains, evals, called, *before in data[
+        "functions"
+    ]:
         index.functions.setdefault(name, []).append(
             FunctionFacts(
                 str(name),
@@ -1034,6 +1044,7 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 bool(trains),
                 bool(evals),
                 set(called),
+                set(before[0]) if before else set(),
             )
         )
     for callee, caller, filename, line, modes, classes in data["call_sites"]:

@@ -19,6 +19,7 @@ from bnlint.registry import InsertBefore, NodeFix, Replace, Rule, register
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
+    from bnlint.analysis.project import FunctionFacts
 
 _MODE_METHODS = frozenset({"eval", "train"})
 # Methods that never run a forward pass (skipped before any analysis is asked).
@@ -306,16 +307,23 @@ class TrainNotRestored(Rule):
             if key is None or index + offset >= len(summary.params):
                 continue
             param = summary.params[index + offset]
-            if param in summary.called and summary.sets_mode.get(param) != "train":
+            if param in summary.called and _may_train_in_eval(summary, param):
                 keys.add(key)
         if root == "self":
             keys |= {
                 k
                 for k in summary.called
-                if k.startswith("self.") and summary.sets_mode.get(k) != "train"
+                if k.startswith("self.") and _may_train_in_eval(summary, k)
             }
         if keys:
             self._check(node, keys)
+
+
+def _may_train_in_eval(summary: FunctionFacts, key: str) -> bool:
+    """The helper's steps may train `key` in the mode its caller left: it neither ends in
+    training mode nor sets it before its first step (`train()`, steps, then `eval()` for its
+    own validation)."""
+    return summary.sets_mode.get(key) != "train" and key not in summary.trains_in_train_mode
 
 
 def _name_expr(key: str) -> cst.BaseExpression:
