@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from bnlint.analysis import ast_nodes, checkpoints, consumers, torch_api
-from bnlint.analysis.contents import factory_contains
 from bnlint.analysis.semantic.imports import ImportTable, from_ast
 from bnlint.analysis.torch_api import canonical
 from bnlint.analysis.tri import Tri as Tri  # re-exported: rules read it from here too
+from bnlint.analysis.zoo import factory_contains
 
 BATCH_NORM = torch_api.BATCH_NORM
 DROPOUT = torch_api.DROPOUT

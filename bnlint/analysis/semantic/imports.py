@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis.torch_api import canonical
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class ImportRecord:
 
 
 def _cst_dotted(node: cst.BaseExpression | None) -> str:
+    import libcst as cst  # only the linter's front end needs it; the project index does not
+
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
@@ -53,6 +57,8 @@ def _cst_dotted(node: cst.BaseExpression | None) -> str:
 
 
 def _cst_asname(alias: cst.ImportAlias) -> str | None:
+    import libcst as cst
+
     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
         return alias.asname.name.value
     return None
@@ -60,6 +66,8 @@ def _cst_asname(alias: cst.ImportAlias) -> str | None:
 
 def from_cst(node: cst.Import | cst.ImportFrom) -> list[ImportRecord]:
     """The records of a libcst import statement."""
+    import libcst as cst
+
     if isinstance(node, cst.Import):
         return [ImportRecord(_cst_dotted(a.name), None, _cst_asname(a)) for a in node.names]
     if isinstance(node.names, cst.ImportStar):
