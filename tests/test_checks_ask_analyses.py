@@ -18,16 +18,8 @@ import bnlint.checks
 CHECKS = Path(bnlint.checks.__file__).parent
 WALKERS = frozenset({"visit", "walk", "visit_tree", "visit_batched", "deep_replace"})
 TEXT_READS = frozenset({"code", "code_for_node"})
-# Left in place at the time of writing, in modules another change is moving to analyses:
-# BN303's SyncBatchNorm regex over the file's text and a walk of one `if` test in BN401.
-# Remove an entry once its module no longer needs it.
-KNOWN = frozenset(
-    {
-        ("batch.py", "reads `.source.text`"),
-        ("numerics.py", "walks the tree with `walk(...)`"),
-        ("numerics.py", "imports the tree walker"),
-    }
-)
+# Modules allowed an exception, each with the change that removes it (none left).
+KNOWN: frozenset[tuple[str, str]] = frozenset()
 
 
 def _violations(path: Path) -> set[str]:

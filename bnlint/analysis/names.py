@@ -26,6 +26,32 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def written_strings_and_names(expression: cst.BaseExpression) -> tuple[list[str], list[str]]:
+    """The string literals and the dotted names written anywhere in `expression`.
+
+    >>> written_strings_and_names(cst.parse_expression('".bn" in name.lower()'))
+    (['.bn'], ['name.lower', 'name', 'lower'])
+    """
+    from bnlint.analysis.walk import walk
+
+    strings: list[str] = []
+    names: list[str] = []
+
+    def enter(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            if isinstance(value, str):
+                strings.append(value)
+        elif isinstance(node, cst.Name | cst.Attribute):
+            written = dotted_name(node)
+            if written is not None:
+                names.append(written)
+        return True
+
+    walk(expression, enter)
+    return strings, names
+
+
 def last_name(node: cst.BaseExpression) -> str | None:
     """The last name of `f` or `a.b.f` (what a call is called by), else None.
 

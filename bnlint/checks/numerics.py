@@ -9,9 +9,8 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.bindings import enclosing_scopes
 from bnlint.analysis.calls import argument, boolean, number
-from bnlint.analysis.names import dotted_name
+from bnlint.analysis.names import dotted_name, written_strings_and_names
 from bnlint.analysis.structure.aliases import callee_classes
-from bnlint.analysis.walk import walk
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
 from bnlint.registry import NodeFix, Replace, Rule, register
 
@@ -136,21 +135,7 @@ def _name_test_for_norms(test: cst.BaseExpression, owner: str, loop_names: set[s
         return _name_test_for_norms(test.left, owner, loop_names) or _name_test_for_norms(
             test.right, owner, loop_names
         )
-    strings: list[str] = []
-    subjects: list[str] = []
-
-    def enter(node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.SimpleString):
-            value = node.evaluated_value
-            if isinstance(value, str):
-                strings.append(value)
-        elif isinstance(node, cst.Name | cst.Attribute):
-            written = dotted_name(node)
-            if written is not None:
-                subjects.append(written)
-        return True
-
-    walk(test, enter)
+    strings, subjects = written_strings_and_names(test)
     if not any(_NORM_NAME.search(text) for text in strings):
         return False
     class_names = {f"{owner}.__class__.__name__", "type"}
