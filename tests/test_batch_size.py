@@ -206,7 +206,15 @@ def test_batch_norm_knowledge() -> None:
     answers = {
         name: ctx.training.has_batch_norm(cst.Name(name), [ctx.module]) for name in "abcdefg"
     }
-    assert answers == {"a": True, "b": True, "c": None, "d": False, "e": True, "f": False, "g": True}
+    assert answers == {
+        "a": True,
+        "b": True,
+        "c": None,
+        "d": False,
+        "e": True,
+        "f": False,
+        "g": True,
+    }
 
 
 def test_trained_models_come_from_optimizers_and_train_calls() -> None:
