@@ -1,6 +1,8 @@
 """Per-file results keyed by content, settings and version, like ruff's cache.
 
-Layout: `.bnlint_cache/<version>/<settings key>/<file key>.json`, at the project root. The folder holds a
+Layout: `.bnlint_cache/<version>-<code stamp>/<settings key>/<file key>.json`, at the project
+root; the code stamp changes whenever bnlint's own modules do (an edited checkout, a reinstall),
+so a cache never answers with findings an older build of the rules produced. The folder holds a
 CACHEDIR.TAG and a `.gitignore` of `*`. Entries are JSON (never pickle: a cache folder
 inside a linted repository must not be a way to run code), written to a temporary file
 and renamed, so two runs sharing the cache never see half an entry; an entry that does
@@ -9,6 +11,7 @@ not parse is ignored and rewritten.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -124,6 +127,23 @@ def _to_json(finding: Finding) -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def cache_version() -> str:
+    """bnlint's version and a stamp of its own modules (paths, sizes, modification times).
+
+    >>> cache_version()
+    '0.1.0-3f9a0c21'
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for module in sorted(package.rglob("*.py")):
+        stat = module.stat()
+        digest.update(
+            f"{module.relative_to(package)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
+        )
+    return f"{__version__}-{digest.hexdigest()[:8]}"
+
+
 @dataclass(frozen=True)
 class Cache:
     """A handle on one settings key's folder; picklable, so worker processes share it."""
@@ -142,7 +162,7 @@ class Cache:
             ignore = base / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n", encoding="utf-8")
-            folder = base / __version__ / key
+            folder = base / cache_version() / key
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bnlint import __version__
 from bnlint.analysis.project import index_from_json, index_source, index_to_json
-from bnlint.cache import CACHE_DIRECTORY
+from bnlint.cache import CACHE_DIRECTORY, cache_version
 from bnlint.cli import main
 from bnlint.config import FileSettings
 from bnlint.registry import all_rules
@@ -89,7 +88,7 @@ def test_warm_cache_returns_the_cold_findings(tmp_path: Path) -> None:
         .startswith("Signature: 8a477f597d28d172789f06886806bc55")
     )
     assert (cache / ".gitignore").read_text() == "*\n"
-    summaries = list((cache / __version__ / "project-index").glob("*.json"))
+    summaries = list((cache / cache_version() / "project-index").glob("*.json"))
     entries = [entry for entry in cache.rglob("*.json") if entry not in summaries]
     assert len(entries) == 5
     assert len(summaries) == 5
@@ -99,7 +98,7 @@ def test_warm_cache_returns_the_cold_findings(tmp_path: Path) -> None:
 def test_corrupt_index_summaries_are_rebuilt(tmp_path: Path) -> None:
     _write_project(tmp_path, 3)
     cold = _check(tmp_path)
-    for summary in (tmp_path / CACHE_DIRECTORY / __version__ / "project-index").glob("*.json"):
+    for summary in (tmp_path / CACHE_DIRECTORY / cache_version() / "project-index").glob("*.json"):
         summary.write_text('{"classes": [[1]]}')
     for entry in (tmp_path / CACHE_DIRECTORY).rglob("*.json"):
         if entry.parent.name != "project-index":
@@ -149,6 +148,21 @@ def test_no_cache_writes_no_cache(tmp_path: Path) -> None:
     _write_project(tmp_path, 2)
     _check(tmp_path, "--no-cache")
     assert not (tmp_path / CACHE_DIRECTORY).exists()
+
+
+def test_an_edited_bnlint_module_changes_the_cache_version() -> None:
+    # An edited checkout must not be answered with findings the older rules produced.
+    import bnlint.checks.mode as module
+
+    path = Path(module.__file__ or "")
+    before = path.stat()
+    stamp = cache_version.__wrapped__()
+    try:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        assert cache_version.__wrapped__() != stamp
+    finally:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert cache_version.__wrapped__() == stamp
 
 
 def test_settings_change_misses_the_cache(tmp_path: Path) -> None:
