@@ -11,24 +11,8 @@ from typing import Any, ClassVar
 import click
 
 from bnlint import __version__
+from bnlint.diagnostics import OUTPUT_FORMATS
 from bnlint.engine.status import ExitStatus
-
-# The names of bnlint.report's formats, kept here so `--help` does not import the reporters.
-OUTPUT_FORMATS = (
-    "text",
-    "full",
-    "concise",
-    "grouped",
-    "json",
-    "json-lines",
-    "sarif",
-    "github",
-    "gitlab",
-    "junit",
-    "pylint",
-    "rdjson",
-    "azure",
-)
 
 
 class _DefaultCheckGroup(click.Group):
