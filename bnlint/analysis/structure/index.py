@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from bnlint.analysis.names import NameResolver, last_name
+from bnlint.analysis.calls import boolean
+from bnlint.analysis.names import NameResolver, dotted_name, last_name
 from bnlint.analysis.structure.aliases import mirrored_class, module_aliases
 from bnlint.analysis.structure.dataflow import Application, MethodFlow, Value, method_flow
 from bnlint.analysis.structure.elements import (
@@ -77,6 +78,37 @@ class ModuleClass:
     @property
     def name(self) -> str:
         return self.node.name.value
+
+
+def _scale_frozen(cls: ModuleClass, attribute: str) -> bool:
+    """Whether `__init__` freezes the scale of the norm held by `self.<attribute>`.
+
+    >>> `self.features.weight.requires_grad = False` -> True
+    >>> `self.features.weight.requires_grad_(False)` -> True
+    """
+    init = cls.methods.get("__init__")
+    if init is None:
+        return False
+    weight = f"self.{attribute}.weight"
+    found = False
+
+    def enter(node: cst.CSTNode) -> bool:
+        nonlocal found
+        if isinstance(node, cst.Assign) and boolean(node.value) is False:
+            found = found or any(
+                dotted_name(target.target) == f"{weight}.requires_grad" for target in node.targets
+            )
+        elif (
+            isinstance(node, cst.Call)
+            and dotted_name(node.func) == f"{weight}.requires_grad_"
+            and len(node.args) == 1
+            and boolean(node.args[0].value) is False
+        ):
+            found = True
+        return not found
+
+    walk(init.body, enter)
+    return found
 
 
 class StructureIndex:
@@ -321,6 +353,10 @@ class StructureIndex:
                 continue
             application = value.producer
             if application.attribute is not None and references.get(application.attribute) != 1:
+                continue
+            if application.attribute is not None and _scale_frozen(cls, application.attribute):
+                # ArcFace-style heads freeze the norm's scale so the embedding keeps unit
+                # scale for the margin loss: an embedding, not class scores.
                 continue
             activation = application.element
             if isinstance(activation, Layer) and activation.kind is Kind.OUTPUT:
