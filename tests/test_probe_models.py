@@ -54,6 +54,13 @@ def test_arcface_embedding_with_frozen_scale_is_not_bn201() -> None:
     assert codes(check_model(model, torch.randn(4, 3, 8, 8))) == ["BN202"]
 
 
+def test_static_bn201_agrees_on_the_frozen_scale_arcface_head() -> None:
+    from bnlint.api import check_source
+
+    findings = check_source("\n".join(LINES) + "\n", "vision.py", select=["BN201"])
+    assert row_of("        x = self.features(x)") not in [f.span.start.row for f in findings]
+
+
 def test_the_same_head_with_a_trainable_scale_is_bn201_anchored_at_constructor_and_call() -> None:
     with sites.recording():
         model = vision.ArcFaceEmbedding()
