@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,24 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def _ignore_failed_cancelled_futures() -> None:
+    """Keep the pool's own thread quiet while the run is being stopped.
+
+    `Executor.map` cancels the futures it has not yielded when the interrupt unwinds it; the
+    pool's management thread then fails those futures for the terminated workers and raises
+    `InvalidStateError` (a race in CPython's pool), which would print a traceback after
+    "interrupted". Nothing else raises that error in bnlint's threads.
+    """
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not None and issubclass(args.exc_type, InvalidStateError):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+
+
 @contextmanager
 def _pool(workers: int, project: ProjectIndex | None = None) -> Iterator[Executor]:
     """A process pool that, on Ctrl-C, stops at once instead of finishing queued files.
@@ -64,6 +83,7 @@ def _pool(workers: int, project: ProjectIndex | None = None) -> Iterator[Executo
         # stopped. The pool then fails the files not done (never seen: the run is over),
         # which is also why no future is cancelled here: failing a cancelled future raises
         # in the pool's own thread.
+        _ignore_failed_cancelled_futures()
         for process in list(getattr(pool, "_processes", {}).values()):
             process.terminate()
         pool.shutdown(wait=False)
