@@ -59,3 +59,18 @@ def depth(root: ast.AST) -> int:
                     if isinstance(item, _AST):
                         push((item, level))
     return deepest
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` as written, or None when it is not a plain dotted name (the `ast` twin of
+    `names.dotted_name`).
+
+    >>> dotted_name(ast.parse("self.net.eval", mode="eval").body)
+    'self.net.eval'
+    """
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted_name(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 
+from bnlint.analysis import ast_nodes
+
 # torch.nn losses that read class scores or regression outputs: their input is a prediction.
 _PREDICTION_LOSSES = frozenset(
     {
@@ -69,7 +71,7 @@ def _scan(body: list[ast.stmt], found: dict[str, int]) -> None:
     outputs: dict[str, str] = {}  # variable -> class name of the instance that produced it
     for statement in _flat(body):
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target = _key(statement.targets[0])
+            target = ast_nodes.dotted_name(statement.targets[0])
             if target is not None:
                 instances.pop(target, None)
                 outputs.pop(target, None)
@@ -82,7 +84,7 @@ def _scan(body: list[ast.stmt], found: dict[str, int]) -> None:
                 if producer is not None and producer != consumer:
                     found.setdefault(producer, call.lineno)
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target = _key(statement.targets[0])
+            target = ast_nodes.dotted_name(statement.targets[0])
             if target is None:
                 continue
             constructed = _constructed(statement.value)
@@ -122,15 +124,6 @@ def _calls(statement: ast.stmt) -> list[ast.Call]:
     return calls
 
 
-def _key(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _key(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
-
-
 def _constructed(value: ast.expr) -> str | None:
     """The class an expression constructs: `Net(...)`, `models.Net(...).to(device)`."""
     while (
@@ -141,7 +134,7 @@ def _constructed(value: ast.expr) -> str | None:
         value = value.func.value
     if not isinstance(value, ast.Call):
         return None
-    name = _key(value.func)
+    name = ast_nodes.dotted_name(value.func)
     if name is None:
         return None
     last = name.rpartition(".")[2]
@@ -151,7 +144,7 @@ def _constructed(value: ast.expr) -> str | None:
 
 
 def _callee_instance(call: ast.Call, instances: dict[str, str]) -> str | None:
-    name = _key(call.func)
+    name = ast_nodes.dotted_name(call.func)
     return None if name is None else instances.get(name)
 
 
@@ -161,5 +154,5 @@ def _output_class(
     """The class whose instance produced `value`: `f` after `f = enc(x)`, or `enc(x)` itself."""
     if isinstance(value, ast.Call):
         return _callee_instance(value, instances)
-    name = _key(value)
+    name = ast_nodes.dotted_name(value)
     return None if name is None else outputs.get(name)

@@ -500,15 +500,6 @@ def _imports(nodes: list[ast.AST]) -> ImportTable:
     return table
 
 
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
-
-
 def _mode_of_call(call: ast.Call) -> tuple[str, str] | None:
     """`x.eval()` -> ('x', 'eval'); `x.train(False)` -> ('x', 'eval'); else None."""
     func = call.func
@@ -538,7 +529,7 @@ def _receiver_key(node: ast.expr) -> str | None:
         and node.func.attr in _CHAIN_METHODS
     ):
         node = node.func.value
-    key = _dotted(node)
+    key = ast_nodes.dotted_name(node)
     if key is None:
         return None
     while key.endswith(".module"):
@@ -550,7 +541,7 @@ def _is_training_step(call: ast.Call) -> bool:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return False
-    return torch_api.is_training_step(func.attr, _dotted(func.value))
+    return torch_api.is_training_step(func.attr, ast_nodes.dotted_name(func.value))
 
 
 class _FileIndexer:
@@ -566,7 +557,7 @@ class _FileIndexer:
         self.local_functions: dict[str, FunctionFacts] = {}
 
     def resolve(self, node: ast.expr) -> str | None:
-        name = _dotted(node)
+        name = ast_nodes.dotted_name(node)
         if name is None:
             return None
         found = self._resolved.get(name)
@@ -787,7 +778,7 @@ class _FileIndexer:
                 facts.trains_in_train_mode = {
                     k for k, v in facts.sets_mode.items() if v == MODE_TRAIN
                 }
-            callee = _dotted(inner.func)
+            callee = ast_nodes.dotted_name(inner.func)
             if callee is not None and (callee in tracked or callee.startswith("self.")):
                 facts.called.add(callee)
             mode = _mode_of_call(inner)
@@ -810,7 +801,7 @@ class _FileIndexer:
         classes: dict[str, str] = {}
         for node in order:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                key = _dotted(node.targets[0])
+                key = ast_nodes.dotted_name(node.targets[0])
                 if key is not None:
                     modes.pop(key, None)
                     classes.pop(key, None)
@@ -827,7 +818,7 @@ class _FileIndexer:
             if mode is not None:
                 modes[mode[0]] = mode[1]
                 continue
-            callee = _dotted(node.func)
+            callee = ast_nodes.dotted_name(node.func)
             if callee is None:
                 continue
             name = callee.rpartition(".")[2]
