@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import runpy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,21 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from bnlint.probe.runtime import Monitor  # noqa: E402
 
 from .conftest import FIXTURES  # noqa: E402
-
-
-@contextmanager
-def watching(min_batch_size: int = 8) -> Iterator[list]:
-    monitor = Monitor(min_batch_size=min_batch_size)
-    found: list = []
-    monitor.install()
-    try:
-        yield found
-    finally:
-        monitor.uninstall()
-        found.extend(monitor.findings())
+from .probe_helpers import watching  # noqa: E402
 
 
 def run_fixture(name: str, **options: int) -> list[tuple[str, str, int]]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import linecache
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,21 +13,10 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from bnlint.probe.runtime import Monitor  # noqa: E402
+
+from .probe_helpers import watching  # noqa: E402
 
 HERE = Path(__file__).resolve()
-
-
-@contextmanager
-def watching(min_batch_size: int = 8) -> Iterator[list]:
-    monitor = Monitor(min_batch_size=min_batch_size)
-    found: list = []
-    monitor.install()
-    try:
-        yield found
-    finally:
-        monitor.uninstall()
-        found.extend(monitor.findings())
 
 
 def line_of(marker: str) -> int:
