@@ -34,7 +34,7 @@ from bnlint.analysis.tri import Tri
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
-    from bnlint.analysis.project import ProjectIndex
+    from bnlint.analysis.project import CallSite, ProjectIndex
 
 Scope = cst.FunctionDef | cst.Module
 
@@ -92,7 +92,13 @@ class ModelIndex:
         key = model_key(expr)
         if key is None or (key == "self" and self._enclosing_class() is None):
             return None
-        return self._facts(key, self._scope(at), depth=0)
+        if torch_api.names_a_loss_or_metric(key):
+            return None
+        facts = self._facts(key, self._scope(at), depth=0)
+        reference = facts.reference if facts is not None else None
+        if reference is not None and self.project.is_loss_or_metric(reference):
+            return None
+        return facts
 
     def model_called_by(self, call: cst.Call) -> ModelFacts | None:
         """The model a call runs: `net(x)`, `net.forward(x)`, `self.model(x)`; else None.
@@ -294,14 +300,29 @@ class ModelIndex:
         for site in self.project.sites_for(scope.name.value, self.ctx.filename):
             mode = site.arg_modes.get(index, site.arg_modes.get(key))
             if mode in ("train", "eval"):
-                caller = site.caller.rpartition(".")[2]
+                reference = site.arg_classes.get(index, site.arg_classes.get(key))
+                if reference is not None and self.project.is_module_class(reference) is Tri.YES:
+                    return ModelFacts(
+                        key,
+                        reference,
+                        contains(reference, BATCH_NORM, self.project),
+                        contains(reference, DROPOUT, self.project),
+                        f"passed a `{reference.rpartition('.')[2]}` by {caller_text(site)}",
+                    )
                 return ModelFacts(
-                    key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"passed a model by `{caller}()`"
+                    key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"passed a model by {caller_text(site)}"
                 )
         return None
 
     def _called(self, scope: Scope, key: str) -> bool:
         return key in self.ctx.scope_facts(scope).called
+
+
+def caller_text(site: CallSite) -> str:
+    """How messages name the function of a call site: "`train()`", or "the script"."""
+    if site.caller == "<module>":
+        return "the script"
+    return f"`{site.caller.rpartition('.')[2]}()`"
 
 
 def _is_param(scope: cst.FunctionDef, name: str) -> bool:

@@ -31,7 +31,7 @@ import libcst as cst
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.intent import is_eval_name
-from bnlint.analysis.models import model_key
+from bnlint.analysis.models import caller_text, model_key
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import MODE_EVAL, MODE_TRAIN
 from bnlint.analysis.semantic.scopes import literal_key, value_key
@@ -291,7 +291,7 @@ class ModeFlow:
                 if site.filename != self.ctx.filename:
                     where = f"{site.filename}:{site.line}"
                 caller = site.caller.rpartition(".")[2]
-                reason = f"`{caller}()` passes it in training mode ({where})"
+                reason = f"{caller_text(site)} passes it in training mode ({where})"
                 call = (
                     self._site_call(caller, function.name.value)
                     if site.filename == self.ctx.filename
@@ -351,6 +351,9 @@ class ModeFlow:
         if isinstance(node, cst.If):
             state = self._effects(_calls(node.test), state)
             then = self._suite(node.body, state)
+            if _is_main_guard(node.test) and isinstance(self._scope, cst.Module):
+                # The script's entry point: the functions it calls see the state it builds.
+                return then
             orelse: State | None = state
             if isinstance(node.orelse, cst.Else):
                 orelse = self._suite(node.orelse.body, state)
@@ -649,6 +652,16 @@ class ModeFlow:
         group = self._aliases.get(a, set()) | self._aliases.get(b, set()) | {a, b}
         for member in group:
             self._aliases[member] = group - {member}
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    texts = [s for s in sides if isinstance(s, cst.SimpleString) and "__main__" in s.value]
+    return isinstance(test.comparisons[0].operator, cst.Equal) and bool(names) and bool(texts)
 
 
 def _inside(key: str, owner: str) -> bool:

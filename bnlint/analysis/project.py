@@ -41,6 +41,10 @@ DROPOUT = torch_api.DROPOUT
 MODE_EVAL = "eval"
 MODE_TRAIN = "train"
 MODE_UNKNOWN = "unknown"
+# A call-site argument that is the caller's own parameter, unchanged before the call
+# (`def train_net(net): ... evaluate(net)`): its mode is whatever the caller's callers pass.
+PASSED_THROUGH = "param:"
+_MAX_PASS_THROUGH = 3
 
 
 @dataclass
@@ -167,7 +171,57 @@ class ProjectIndex:
         files = {f.filename for f in self.functions.get(name, [])}
         if len(files) > 1:
             sites = [site for site in sites if site.filename == filename]
-        return [self._module_arguments_only(site) for site in sites]
+        return [self._passed_through(self._module_arguments_only(site), 0) for site in sites]
+
+    def _passed_through(self, site: CallSite, depth: int) -> CallSite:
+        """`site` with each argument its caller passed through from its own parameters
+        replaced by the mode the caller's call sites give that parameter (dropped when
+        unknown)."""
+        through = {k: m for k, m in site.arg_modes.items() if m.startswith(PASSED_THROUGH)}
+        if not through:
+            return site
+        modes = {k: m for k, m in site.arg_modes.items() if k not in through}
+        classes = dict(site.arg_classes)
+        for key, marker in through.items():
+            mode, reference = self._parameter_mode(site, marker[len(PASSED_THROUGH) :], depth)
+            if mode is not None:
+                modes[key] = mode
+            if reference is not None:
+                classes[key] = reference
+        return CallSite(site.caller, site.filename, site.line, modes, classes)
+
+    def _parameter_mode(
+        self, site: CallSite, param: str, depth: int
+    ) -> tuple[str | None, str | None]:
+        """The mode every caller of `site.caller` passes for its parameter `param` (train
+        when any passes training mode, eval when all pass eval, else None), and the class
+        of what they pass when they agree."""
+        if depth >= _MAX_PASS_THROUGH:
+            return None, None
+        name = site.caller.rpartition(".")[2]
+        found = [f for f in self.functions.get(name, []) if f.filename == site.filename]
+        if len(found) != 1 or param not in found[0].params:
+            return None, None
+        params = found[0].params
+        offset = 1 if params[0] in ("self", "cls") else 0
+        index = params.index(param) - offset
+        sites = self.call_sites.get(name, [])
+        if len({f.filename for f in self.functions.get(name, [])}) > 1:
+            sites = [s for s in sites if s.filename == site.filename]
+        modes = []
+        references = set()
+        for caller_site in sites:
+            resolved = self._passed_through(self._module_arguments_only(caller_site), depth + 1)
+            modes.append(resolved.arg_modes.get(index, resolved.arg_modes.get(param)))
+            references.add(resolved.arg_classes.get(index, resolved.arg_classes.get(param)))
+        reference = references.pop() if len(references) == 1 else None
+        if MODE_TRAIN in modes:
+            return MODE_TRAIN, reference
+        if modes and all(m == MODE_EVAL for m in modes) and not self.unknown_calls_for(
+            name, site.filename
+        ):
+            return MODE_EVAL, reference
+        return None, reference
 
     def _module_arguments_only(self, site: CallSite) -> CallSite:
         """`site` without the arguments built from classes that are not known modules (a
@@ -175,7 +229,7 @@ class ProjectIndex:
         others = {
             key
             for key, reference in site.arg_classes.items()
-            if self.is_module_class(reference) is not Tri.YES
+            if self.is_module_class(reference) is not Tri.YES or self.is_loss_or_metric(reference)
         }
         if not others:
             return site
@@ -234,6 +288,19 @@ class ProjectIndex:
         result = answers.pop() if len(answers) == 1 else Tri.UNKNOWN
         self._contains_memo[key] = result
         return result
+
+    def is_loss_or_metric(self, reference: str, _depth: int = 0) -> bool:
+        """A loss or metric class (`nn.MSELoss`, `class DiceLoss(_Loss)`): called like a
+        model, but never one for the mode rules."""
+        if torch_api.names_a_loss_or_metric(reference):
+            return True
+        if _depth > 4:
+            return False
+        return any(
+            self.is_loss_or_metric(base, _depth + 1)
+            for facts in self.classes_for(reference)
+            for base in facts.bases
+        )
 
     def contains(self, reference: str, kind: str, _seen: frozenset[str] = frozenset()) -> Tri:
         """Whether the layer or class `reference` contains BatchNorm (or Dropout), maybe nested.
@@ -764,7 +831,9 @@ class _FileIndexer:
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 order = _in_order(node.body)
                 self._function(node, order)
-                self._call_sites(f"{prefix}{node.name}", order)
+                params = {a.arg for a in [*node.args.posonlyargs, *node.args.args]}
+                params |= {a.arg for a in node.args.kwonlyargs}
+                self._call_sites(f"{prefix}{node.name}", order, params - {"self", "cls"})
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, order: list[ast.AST]) -> None:
         params = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
@@ -795,20 +864,23 @@ class _FileIndexer:
         if facts.sets_mode:
             self.local_functions[node.name] = facts
 
-    def _call_sites(self, caller: str, order: list[ast.AST]) -> None:
+    def _call_sites(
+        self, caller: str, order: list[ast.AST], params: set[str] | frozenset[str] = frozenset()
+    ) -> None:
         """Record calls of functions with the mode each argument is in, in source order."""
-        modes: dict[str, str] = {}
+        # A parameter keeps the mode its callers pass until the function changes it.
+        modes: dict[str, str] = {p: PASSED_THROUGH + p for p in params}
         classes: dict[str, str] = {}
         for node in order:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 key = ast_nodes.dotted_name(node.targets[0])
                 if key is not None:
+                    initial = self._initial_mode(node.value, modes)
+                    constructed = self._constructed_class(node.value, classes)
                     modes.pop(key, None)
                     classes.pop(key, None)
-                    initial = self._initial_mode(node.value)
                     if initial is not None:
                         modes[key] = initial
-                    constructed = self._constructed_class(node.value)
                     if constructed is not None:
                         classes[key] = constructed
                 continue
@@ -860,18 +932,20 @@ class _FileIndexer:
                         if param in summary.sets_mode:
                             modes[key] = summary.sets_mode[param]
 
-    def _constructed_class(self, value: ast.expr) -> str | None:
-        """The same-file class `value` constructs (through `.to(...)`-style chains), if any."""
-        while isinstance(value, ast.Call):
-            func = value.func
-            if isinstance(func, ast.Attribute) and func.attr in _CHAIN_METHODS | {"eval", "train"}:
-                value = func.value
-                continue
-            callee = self.resolve(func)
-            return callee if callee in self.local_classes else None
-        return None
+    def _constructed_class(self, value: ast.expr, classes: dict[str, str]) -> str | None:
+        """The class `value` constructs (through `.to(...)`-style chains, wrappers and
+        names bound earlier), if any."""
+        value = self._unwrapped(value)
+        if isinstance(value, ast.Call):
+            callee = self.resolve(value.func)
+            if callee in torch_api.MODULE_BASES:
+                return None  # a container: what it holds is in its arguments, not its class
+            return callee if callee in self.local_classes or _class_like(callee) else None
+        key = _receiver_key(value)
+        return None if key is None else classes.get(key)
 
-    def _initial_mode(self, value: ast.expr) -> str | None:
+    def _initial_mode(self, value: ast.expr, modes: dict[str, str]) -> str | None:
+        """The mode of the model `value` gives, in a flow where `modes` holds the names."""
         if isinstance(value, ast.Call):
             mode = _mode_of_call(value)
             if mode is not None:
@@ -879,16 +953,48 @@ class _FileIndexer:
             func = value.func
             if isinstance(func, ast.Attribute) and func.attr == torch_api.FROM_PRETRAINED:
                 return MODE_EVAL
-            if isinstance(func, ast.Attribute) and func.attr in _CHAIN_METHODS:
-                return self._initial_mode(func.value)
-            callee = self.resolve(func)
-            if callee is None:
-                return None
-            if callee in self.local_classes or callee in torch_api.MODEL_FACTORIES:
-                return MODE_TRAIN
-            if factory_contains(callee, BATCH_NORM) is not None:
-                return MODE_TRAIN
+        value = self._unwrapped(value)
+        if not isinstance(value, ast.Call):
+            key = _receiver_key(value)
+            return None if key is None else modes.get(key)
+        mode = _mode_of_call(value)
+        if mode is not None:
+            return mode[1]
+        callee = self.resolve(value.func)
+        if callee is None:
+            return None
+        if callee in self.local_classes or callee in torch_api.MODEL_FACTORIES:
+            return MODE_TRAIN
+        if factory_contains(callee, BATCH_NORM) is not None:
+            return MODE_TRAIN
+        if _class_like(callee):
+            # An imported class: the mode counts once the index knows it is a module
+            # (`arg_classes`, checked by `sites_for`).
+            return MODE_TRAIN
         return None
+
+    def _unwrapped(self, value: ast.expr) -> ast.expr:
+        """`DataParallel(net).cuda()` -> `net`: what a chain or wrapper leaves the mode of."""
+        while isinstance(value, ast.Call):
+            func = value.func
+            if isinstance(func, ast.Attribute) and func.attr in _CHAIN_METHODS:
+                value = func.value
+                continue
+            callee = self.resolve(func)
+            wraps = callee in torch_api.WRAPPERS or callee in torch_api.DEEPCOPY
+            if wraps and value.args:
+                value = value.args[0]
+                continue
+            break
+        return value
+
+
+def _class_like(reference: str | None) -> bool:
+    """A CamelCase last name (`unet.UNet`, `Net`): a class by convention, not a constant."""
+    if not reference:
+        return False
+    last = reference.rpartition(".")[2]
+    return last[:1].isupper() and any(c.islower() for c in last)
 
 
 def _in_order(body: list[ast.stmt]) -> list[ast.AST]:

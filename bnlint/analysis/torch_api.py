@@ -261,3 +261,18 @@ def canonical(qualified: str) -> str:
     module, _, attr = qualified.rpartition(".")
     public = _CANONICAL_MODULES.get(module)
     return f"{public}.{attr}" if public else qualified
+
+
+# Names of losses and metrics: modules with no train/eval behaviour of their own that code
+# calls like a model (`criterion(output, target)`); never a model for the mode rules.
+_NOT_A_MODEL_WORDS = ("loss", "criterion", "metric", "accuracy", "evaluator")
+
+
+def names_a_loss_or_metric(name: str) -> bool:
+    """`criterion`, `self.loss_fn`, `nn.CrossEntropyLoss`, `DiceLoss`, `MeanIoU` metric...
+
+    >>> names_a_loss_or_metric("criterion"), names_a_loss_or_metric("model")
+    (True, False)
+    """
+    last = name.rpartition(".")[2].lower()
+    return any(word in last for word in _NOT_A_MODEL_WORDS)
