@@ -217,8 +217,10 @@ class ProjectIndex:
         reference = references.pop() if len(references) == 1 else None
         if MODE_TRAIN in modes:
             return MODE_TRAIN, reference
-        if modes and all(m == MODE_EVAL for m in modes) and not self.unknown_calls_for(
-            name, site.filename
+        if (
+            modes
+            and all(m == MODE_EVAL for m in modes)
+            and not self.unknown_calls_for(name, site.filename)
         ):
             return MODE_EVAL, reference
         return None, reference
