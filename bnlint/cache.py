@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.diagnostics import (
     Applicability,
     Edit,

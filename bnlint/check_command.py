@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.cache import remove_cache
 from bnlint.catalog import RULES
 from bnlint.config import (

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import click
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.diagnostics import OUTPUT_FORMATS
 from bnlint.engine.status import ExitStatus
 

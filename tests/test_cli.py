@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.checks.mode import ModeMethodNotCalled
 from bnlint.registry import all_rules
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.report import FORMATS
 
 from .cli_helpers import run_bnlint

@@ -18,7 +18,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.diagnostics import Finding
 from bnlint.lsp.convert import (
     FIX_ALL_KIND,

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bnlint import __version__
+from bnlint._version import __version__
 from bnlint.diagnostics import Finding
 from bnlint.report import RunReport, render
 from bnlint.source import SourceText, UndecodableSource, decode
