@@ -3,7 +3,8 @@
 What a rule would need a walk or a regex for belongs in `bnlint/analysis/`, built once per
 file and shared. This test reads every module under `bnlint/checks/` with `ast` and fails
 on a tree walk (`.visit(...)`, `walk(...)`, `ast.walk`, a `CSTVisitor` subclass) or a read
-of the source text (`.source.text`, `module.code`, `code_for_node`).
+of the source text (`.source.text`, `module.code`, `code_for_node`), or a read of the walk's
+live `ctx.ancestors` stack (the parent index, `ctx.chain`/`ctx.scopes`, answers for any node).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def _violations(path: Path) -> set[str]:
                 found.add("reads `.source.text`")
             if node.attr == "code" and node.value.attr == "module":
                 found.add("reads `module.code`")
+            if node.attr == "ancestors" and node.value.attr == "ctx":
+                found.add("reads the walk's live `ctx.ancestors` (ask `ctx.chain`/`ctx.scopes`)")
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 written = ast.unparse(base)
@@ -62,7 +65,8 @@ def test_the_scan_catches_a_walk_and_a_text_read(tmp_path: Path) -> None:
         "class _Finder(cst.CSTVisitor):\n    pass\n"
         "def check(self):\n"
         "    visit_tree(self.ctx.module, _Finder())\n"
-        "    if 'SyncBatchNorm' in self.ctx.source.text:\n        return self.ctx.module.code\n",
+        "    if 'SyncBatchNorm' in self.ctx.source.text:\n        return self.ctx.module.code\n"
+        "    return self.ctx.ancestors[-1]\n",
         encoding="utf-8",
     )
     assert _violations(rule) == {
@@ -71,4 +75,5 @@ def test_the_scan_catches_a_walk_and_a_text_read(tmp_path: Path) -> None:
         "walks the tree with `visit_tree(...)`",
         "reads `.source.text`",
         "reads `module.code`",
+        "reads the walk's live `ctx.ancestors` (ask `ctx.chain`/`ctx.scopes`)",
     }

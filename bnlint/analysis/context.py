@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 
 Node = TypeVar("Node", bound=cst.CSTNode)
+_SCOPES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class FileContext:
@@ -178,6 +179,13 @@ class FileContext:
             if isinstance(node, kind) and node is not at:
                 return node
         return None
+
+    def scopes(self, at: cst.CSTNode) -> list[cst.CSTNode]:
+        """The scopes around `at` (the module, functions, classes, lambdas), outermost first:
+        what the semantic model's questions take to resolve a name read at `at`."""
+        return [
+            node for node in reversed(self.chain(at)) if isinstance(node, _SCOPES) and node is not at
+        ]
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

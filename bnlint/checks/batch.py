@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 import libcst as cst
 
 from bnlint.analysis.batch_size import Value
-from bnlint.analysis.bindings import enclosing_scopes
 from bnlint.analysis.calls import argument, boolean, has_star_args
 from bnlint.analysis.distributed import sync_batch_norm
 from bnlint.analysis.loaders import DDP, Role
@@ -59,7 +58,7 @@ def _loader_batch_size(rule: Rule, call: cst.Call) -> tuple[cst.CSTNode, Value] 
         spread = any(a.star == "**" for a in call.args)
         if spread and not any(a.star == "*" for a in call.args) and len(plain) <= 1:
             # `DataLoader(ds, **loader_args)` with `loader_args = dict(batch_size=...)`.
-            scopes = enclosing_scopes(rule.ctx.ancestors)
+            scopes = rule.ctx.scopes(call)
             passed = rule.ctx.batch_sizes.spread_keyword(call, "batch_size", scopes)
             if passed is None:
                 return None
@@ -67,7 +66,7 @@ def _loader_batch_size(rule: Rule, call: cst.Call) -> tuple[cst.CSTNode, Value] 
         if has_star_args(call) or len(positional) > _BATCH_SIZE_POSITION:
             return None
         return call.func, Value(1, "DataLoader's default")
-    scopes = enclosing_scopes(rule.ctx.ancestors)
+    scopes = rule.ctx.scopes(call)
     value = rule.ctx.batch_sizes.resolve(arg.value, scopes)
     return None if value is None else (arg.value, value)
 
@@ -77,11 +76,9 @@ def _training_loader(rule: Rule, call: cst.Call) -> str | None:
     training = rule.ctx.training
     if not training.is_dataloader(call) or training.role(call) is not Role.TRAIN:
         return None
-    function = next(
-        (a for a in reversed(rule.ctx.ancestors) if isinstance(a, cst.FunctionDef)), None
-    )
+    function = rule.ctx.enclosing(call, cst.FunctionDef)
     if function is not None and function.name.value == "train_dataloader":
-        cls = next((a for a in reversed(rule.ctx.ancestors) if isinstance(a, cst.ClassDef)), None)
+        cls = rule.ctx.enclosing(call, cst.ClassDef)
         if cls is not None and training.class_has_batch_norm(cls.name.value):
             return cls.name.value
     return training.trained_batch_norm_model()
@@ -222,7 +219,7 @@ class NoSyncbnSmallBatch(Rule):
         sync = sync_batch_norm(self.ctx)
         if sync.converts and sync.opt_in is None:
             return
-        scopes = enclosing_scopes(self.ctx.ancestors)
+        scopes = self.ctx.scopes(node)
         if self.ctx.training.has_batch_norm(model_arg.value, scopes) is not True:
             return
         found = self._smallest_training_batch()

@@ -7,7 +7,6 @@ import re
 import libcst as cst
 
 from bnlint.analysis import torch_api
-from bnlint.analysis.bindings import enclosing_scopes
 from bnlint.analysis.calls import argument, boolean, number
 from bnlint.analysis.names import dotted_name, written_strings_and_names
 from bnlint.analysis.structure.aliases import callee_classes
@@ -65,15 +64,15 @@ def _keeps_running_stats(node: cst.Call, first: int) -> bool:
     return tracking is None or boolean(tracking.value) is not False
 
 
-def _guarded_as_batch_norm(rule: Rule, owner: str) -> bool:
+def _guarded_as_batch_norm(rule: Rule, owner: str, at: cst.CSTNode) -> bool:
     """Whether the line is guarded as applying to BatchNorm layers only.
 
     >>> `if isinstance(m, nn.BatchNorm2d): m.momentum = ...` -> True
     >>> `for name, m in model.named_modules(): if ".bn" in name: m.momentum = ...` -> True
     >>> `if isinstance(m, nn.Linear):`, `if "fc" in name:` -> False
     """
-    loop_names = _named_modules_names(rule, owner)
-    for ancestor in reversed(rule.ctx.ancestors):
+    loop_names = _named_modules_names(rule, owner, at)
+    for ancestor in rule.ctx.chain(at):
         if not isinstance(ancestor, cst.If):
             continue
         if _isinstance_batch_norm(rule, ancestor.test, owner):
@@ -105,10 +104,10 @@ def _isinstance_batch_norm(rule: Rule, test: cst.BaseExpression, owner: str) -> 
     return any(_batch_norm_class(rule, c) for c in candidates)
 
 
-def _named_modules_names(rule: Rule, owner: str) -> set[str]:
+def _named_modules_names(rule: Rule, owner: str, at: cst.CSTNode) -> set[str]:
     """The name variables of `for name, owner in x.named_modules():` loops around the line."""
     found: set[str] = set()
-    for ancestor in rule.ctx.ancestors:
+    for ancestor in rule.ctx.chain(at):
         if not isinstance(ancestor, cst.For):
             continue
         target, iterated = ancestor.target, ancestor.iter
@@ -187,7 +186,7 @@ class KerasMomentum(Rule):
             if not isinstance(attribute, cst.Attribute) or attribute.attr.value != "momentum":
                 continue
             owner = dotted_name(attribute.value)
-            if owner is not None and _guarded_as_batch_norm(self, owner):
+            if owner is not None and _guarded_as_batch_norm(self, owner, node):
                 self._check_value(node.value)
 
     def _check(self, arg: cst.Arg | None) -> None:
@@ -325,7 +324,7 @@ class MomentumAsEps(Rule):
             value = number(node.value)
             if owner is None or value is None or value < LARGE_EPS:
                 continue
-            if _guarded_as_batch_norm(self, owner):
+            if _guarded_as_batch_norm(self, owner, node):
                 self.report(
                     node.value,
                     what=f"`{self.ctx.code_for(attribute)} = {self.ctx.code_for(node.value)}` is large",
@@ -397,7 +396,7 @@ class HalfPrecisionNorm(Rule):
         training = self.ctx.training
         if name not in {m.name for m in training.trained_models}:
             return
-        scopes = enclosing_scopes(self.ctx.ancestors)
+        scopes = self.ctx.scopes(node)
         if training.has_batch_norm(receiver, scopes) is not True:
             return
         if not training.training_step_follows(node):
@@ -462,7 +461,7 @@ class RunningStatsDropped(Rule):
         if self.ctx.names.matches(node.func, _SAVERS) is None or not node.args:
             return
         saved = node.args[0].value
-        scopes = enclosing_scopes(self.ctx.ancestors)
+        scopes = self.ctx.scopes(node)
         if isinstance(saved, cst.Name):
             value = self.ctx.batch_sizes.assigned_value(saved.value, scopes)
             if value is None:
@@ -504,7 +503,7 @@ class RunningStatsDropped(Rule):
         strict = argument(call, "strict", 1)
         if strict is None or boolean(strict.value) is not False:
             return
-        scopes = enclosing_scopes(self.ctx.ancestors)
+        scopes = self.ctx.scopes(call)
         # Partial loading is a deliberate design in adapters and library loaders: only a
         # model known to hold BatchNorm has running statistics to lose here.
         if self.ctx.training.has_batch_norm(func.value, scopes) is not True:
