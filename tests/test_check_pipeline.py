@@ -107,10 +107,12 @@ def test_ctrl_c_while_fixing_leaves_every_file_whole(
     real_write = bnlint.fixes.write_atomic
     written: list[Path] = []
 
-    def write_then_interrupt(path: Path, data: bytes, expected: str | None = None) -> None:
+    def write_then_interrupt(
+        path: Path, data: bytes, expected: str | None = None, scratch: Path | None = None
+    ) -> None:
         if written:
             raise KeyboardInterrupt
-        real_write(path, data, expected)
+        real_write(path, data, expected, scratch)
         written.append(path)
 
     monkeypatch.setattr(bnlint.engine.session, "write_atomic", write_then_interrupt)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from bnlint.analysis.edits import argument_insertion
 from bnlint.analysis.project import ProjectIndex, Tri
 from bnlint.analysis.structure import Kind, Layer, Link, OutputNorm, structure_of
 from bnlint.analysis.structure.layers import compare_widths
@@ -128,20 +129,17 @@ def _bias_fix(
 ) -> NodeFix | None:
     """`bias=True` becomes `bias=False`; otherwise `, bias=False` follows the last argument.
 
-    Only the argument's own text is rewritten, so the call's layout and comments stay.
+    Only one argument's span is rewritten (`analysis.edits.argument_insertion`), so the
+    call's layout and comments stay.
     """
     written = layer.bias_node()
     if written is not None:
         change = Replace(written, "False")
     else:
-        args = layer.node.args
-        if not args or args[-1].star:
+        insertion = argument_insertion(layer.node, code_for, "bias=False")
+        if insertion is None:
             return None
-        last = args[-1].value
-        text = code_for(last)
-        if "\n" in text:
-            return None
-        change = Replace(last, f"{text}, bias=False")
+        change = Replace(*insertion)
     if unsafe is not None:
         return NodeFix(Applicability.UNSAFE, f"Pass `bias=False` (unsafe: {unsafe})", (change,))
     return NodeFix(

@@ -9,6 +9,7 @@ import libcst as cst
 from bnlint.analysis.batch_size import Value
 from bnlint.analysis.calls import argument, boolean, has_star_args
 from bnlint.analysis.distributed import sync_batch_norm
+from bnlint.analysis.edits import argument_insertion
 from bnlint.analysis.loaders import DDP, Role
 from bnlint.analysis.names import dotted_name
 from bnlint.diagnostics import Applicability, FixAvailability, Severity
@@ -150,7 +151,7 @@ class LastBatchOfOne(Rule):
     name = "last-batch-of-one"
     severity = Severity.INFO
     default_enabled = False
-    fixable = FixAvailability.ALWAYS
+    fixable = FixAvailability.SOMETIMES
     fix_safety = "unsafe"
     triggers = (b"DataLoader",)
     message = (
@@ -175,23 +176,14 @@ class LastBatchOfOne(Rule):
         loader = self.ctx.training.loader_name(node) or "DataLoader(...)"
         self.report(node, model=model, loader=loader, fix=self._fix(node, drop_last))
 
-    def _fix(self, node: cst.Call, drop_last: cst.Arg | None) -> NodeFix:
+    def _fix(self, node: cst.Call, drop_last: cst.Arg | None) -> NodeFix | None:
         if drop_last is not None:
             change = Replace(drop_last.value, "True")
         else:
-            last = node.args[-1]
-            separated = last.with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
-                whitespace_after_arg=cst.SimpleWhitespace(""),
-            )
-            added = cst.Arg(
-                keyword=cst.Name("drop_last"),
-                value=cst.Name("True"),
-                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
-                comma=last.comma,
-                whitespace_after_arg=last.whitespace_after_arg,
-            )
-            change = Replace(last, self.ctx.code_for(separated) + self.ctx.code_for(added))
+            insertion = argument_insertion(node, self.ctx.code_for, "drop_last=True")
+            if insertion is None:
+                return None
+            change = Replace(*insertion)
         return NodeFix(Applicability.UNSAFE, "Pass `drop_last=True`", (change,))
 
 

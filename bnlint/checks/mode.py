@@ -52,6 +52,9 @@ class ModeMethodNotCalled(Rule):
         # `torch.eval`-style names from imported modules are not models.
         if self.ctx.names.qualified_name(value.value) is not None:
             return
+        # The method's name takes the call: inside the attribute's own parentheses, if any
+        # (`(m.eval)` -> `(m.eval())`), and whatever lines the attribute spans.
+        method = value.attr
         self.report(
             value,
             expression=expression,
@@ -59,7 +62,7 @@ class ModeMethodNotCalled(Rule):
             fix=NodeFix(
                 Applicability.SAFE,
                 f"Call `{expression}()`",
-                (Replace(value, f"{self.ctx.code_for(value)}()"),),
+                (Replace(method, f"{method.value}()"),),
             ),
         )
 

@@ -151,7 +151,7 @@ class KerasMomentum(Rule):
     code = "BN401"
     name = "keras-momentum"
     severity = Severity.ERROR
-    fixable = FixAvailability.ALWAYS
+    fixable = FixAvailability.SOMETIMES
     fix_safety = "unsafe"
     triggers = (b"momentum",)
     message = (
@@ -159,7 +159,7 @@ class KerasMomentum(Rule):
         "PyTorch's momentum is the weight of the new batch, so the running statistics "
         "will follow only the last few batches"
     )
-    hint = "use `momentum={replacement}` (1 - {value}); PyTorch's default is 0.1"
+    hint = "{advice}"
 
     def visit_Call(self, node: cst.Call) -> None:
         if layer := _batch_norm_class(self, node.func):
@@ -201,16 +201,23 @@ class KerasMomentum(Rule):
             return
         replacement = _complement(value)
         written = self.ctx.code_for(value_node)
-        self.report(
-            value_node,
-            value=written,
-            replacement=replacement,
-            fix=NodeFix(
+        if 0 < float(replacement) < 1:
+            advice = f"use `momentum={replacement}` (1 - {written}); PyTorch's default is 0.1"
+            fix = NodeFix(
                 Applicability.UNSAFE,
                 f"Replace `{written}` with `{replacement}`",
                 (Replace(value_node, replacement),),
-            ),
-        )
+            )
+        else:
+            # 1 - m as written would be 0: a momentum of 0 never updates the running
+            # statistics, which is worse than the Keras value.
+            advice = (
+                f"no fix is offered: 1 - {written} rounds to 0, and `momentum=0` would freeze "
+                "the running statistics; use PyTorch's default 0.1, or a small value such as "
+                "0.001 for slow statistics"
+            )
+            fix = None
+        self.report(value_node, value=written, advice=advice, fix=fix)
 
 
 @register
@@ -311,7 +318,8 @@ class MomentumAsEps(Rule):
             Applicability.UNSAFE,
             f"Pass the Keras momentum {written} as PyTorch's `momentum={replacement}` "
             "instead of as eps",
-            (Replace(eps.value, f"momentum={replacement}"),),
+            # The whole argument: `(0.9)` spans its parentheses too.
+            (Replace(eps, f"momentum={replacement}"),),
         )
 
     def visit_Assign(self, node: cst.Assign) -> None:

@@ -17,10 +17,12 @@ from bnlint.diagnostics import Finding, Position
 from bnlint.engine.noqa import unused_noqa
 from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
 from bnlint.engine.syntax import SYNTAX_ERROR, syntax_finding
-from bnlint.fixes import fix_until_stable
+from bnlint.fixes import fix_until_stable, still_parses
 from bnlint.notebook import (
     NOTEBOOK_SUFFIX,
     NotebookError,
+    CodeCell,
+    Notebook,
     cell_sources,
     in_cells,
     json_text,
@@ -87,6 +89,11 @@ def lint_source(
 
 def lint_bytes(
     data: bytes,
+        if outcome.rejected:
+            # A rule built an edit that breaks the code: a bug of bnlint, never written.
+            result.error = f"internal error while fixing {filename}: " + "; ".join(
+                rejected.describe() for rejected in outcome.rejected
+            )
     filename: str,
     settings: FileSettings,
     options: LintOptions = DEFAULT_OPTIONS,
@@ -135,8 +142,10 @@ def _lint_notebook(
     final = inner.source or program
     rows = notebook.cell_rows(final.text)
     texts = notebook.split(final.text) if inner.fixed_text is not None else None
-    notice = inner.notice
-    if inner.fixed_text is not None and (rows is None or texts is None):
+    notice, internal = inner.notice, inner.error
+    # Each cell runs alone in Jupyter: one the fixes leave unparsable is not written.
+    broken = _broken_cell(notebook, final.text, rows) if texts and rows else None
+    if inner.fixed_text is not None and (rows is None or texts is None or broken):
         # A fix moved a cell boundary: report without fixing rather than guess the cells.
         inner = lint_source(program, filename, settings, LintOptions(), project)
         final, texts = program, None
@@ -152,12 +161,16 @@ def _lint_notebook(
     )
     if texts is not None:
         fixed = notebook.with_sources(texts)
+        if broken:
+            notice = inner.notice
+            internal = f"internal error while fixing {filename}: {broken}; no fix was applied"
         if fixed != notebook.text:
             result.fixed_text = fixed
             result.fixes_applied = inner.fixes_applied
     return result
 
 
+        error=internal,
 def _unparsable(text: str, settings: FileSettings) -> bool:
     """Whether a file no rule's trigger matched still needs the parser, for BN001.
 
@@ -168,6 +181,18 @@ def _unparsable(text: str, settings: FileSettings) -> bool:
         return False
     try:
         ast.parse(text)
+def _broken_cell(notebook: Notebook, fixed: str, rows: list[tuple[CodeCell, int]]) -> str | None:
+    """Which cell of the fixed program `fixed` no longer parses as it did, and why."""
+    lines = fixed.splitlines(keepends=True)
+    for index, (cell, row) in enumerate(rows):
+        # The line before each cell's first row is the boundary marker.
+        end = rows[index + 1][1] - 2 if index + 1 < len(rows) else len(lines)
+        why = still_parses(cell.text, "".join(lines[row - 1 : end]))
+        if why is not None:
+            return f"the fixed cell {cell.number} does not parse ({why})"
+    return None
+
+
     except SyntaxError:
         return True
     except (ValueError, RecursionError, MemoryError):

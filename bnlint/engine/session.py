@@ -19,7 +19,13 @@ from bnlint.discovery import Discovered, discover
 from bnlint.engine.files import lint_bytes
 from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
 from bnlint.engine.workers import Job, build_project, default_workers, lint_many
-from bnlint.fixes import ConcurrentModification, digest, write_atomic
+from bnlint.fixes import (
+    ConcurrentModification,
+    digest,
+    remove_leftovers,
+    temporary_folder,
+    write_atomic,
+)
 from bnlint.notebook import NOTEBOOK_SUFFIX
 from bnlint.progress import ProgressBar
 from bnlint.source import UndecodableSource, decode
@@ -202,7 +208,8 @@ class LintSession:
             path = by_name[result.filename]
             try:
                 original = result.original if result.original is not None else path.read_bytes()
-                write_atomic(path, result.source.encode(result.fixed_text), digest(original))
+                data = result.source.encode(result.fixed_text)
+                write_atomic(path, data, digest(original), scratch.get(path.parent))
             except ConcurrentModification:
                 errors.append(f"{result.filename} changed while bnlint was fixing it; not written")
             except OSError as error:
@@ -215,6 +222,7 @@ def _add_noqa_to(path: Path, result: FileResult) -> int:
     source = result.source
     if source is None or not result.findings or result.filename.endswith(NOTEBOOK_SUFFIX):
         # A notebook's rows count within cells; its JSON text takes no comments.
+        scratch = self._remove_fix_leftovers(run)
         return 0
     text, changed = add_noqa(source, result.findings)
     if not changed:
@@ -229,6 +237,25 @@ def _add_noqa_to(path: Path, result: FileResult) -> int:
 def original_text(run: RunResult, result: FileResult) -> str:
     """The text a fixed file had before its fixes, for a diff."""
     by_name = {item.display: item.path for item in run.discovered}
+    def _remove_fix_leftovers(self, run: RunResult) -> dict[Path, Path | None]:
+        """Remove what a killed `--fix` left; the folder to write each folder's fixes in.
+
+        Fixed text is written first to a folder in the cache (out of the user's folders)
+        where there is a cache; the temporary files of a killed run are removed here,
+        there and beside the files of this run.
+        """
+        scratch: dict[Path, Path | None] = {}
+        for item in run.discovered:
+            folder = item.path.parent
+            if folder not in scratch:
+                cache = self.cache_folder(item.path) if self.use_cache else None
+                scratch[folder] = temporary_folder(cache) if cache is not None else None
+                remove_leftovers(folder, beside_files=True)
+        for temporary in set(scratch.values()):
+            if temporary is not None:
+                remove_leftovers(temporary, beside_files=False)
+        return scratch
+
     data = result.original if result.original is not None else by_name[result.filename].read_bytes()
     encoding = result.source.encoding if result.source is not None else "utf-8"
     return data.decode(encoding, errors="replace").removeprefix("\ufeff")
