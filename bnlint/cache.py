@@ -4,19 +4,24 @@ Layout: `.bnlint_cache/<version>-<code stamp>/<settings key>/<file key>.json`, a
 root; the code stamp changes whenever bnlint's own modules do (an edited checkout, a reinstall),
 so a cache never answers with findings an older build of the rules produced. The folder holds a
 CACHEDIR.TAG and a `.gitignore` of `*`. Entries are JSON (never pickle: a cache folder
-inside a linted repository must not be a way to run code), written to a temporary file
-and renamed, so two runs sharing the cache never see half an entry; an entry that does
-not parse is ignored and rewritten.
+inside a linted repository must not be a way to run code), written to a temporary file in
+`<version>-<code stamp>/tmp/` and renamed, so two runs sharing the cache never see half an
+entry. A write that fails (a full disk) removes its temporary file, and each run removes
+the ones a killed run left. An entry that does not parse, or parses to anything but the
+shape bnlint writes, is a miss and is rewritten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +42,12 @@ from bnlint.diagnostics import (
 CACHE_DIRECTORY = ".bnlint_cache"
 # Where the cache goes when `--cache-dir` does not say.
 CACHE_DIR_VARIABLE = "BNLINT_CACHE_DIR"
+# Where entries are written before they are renamed into place, beside the key folders.
+TEMPORARY_FOLDER = "tmp"
+# A temporary file older than this belongs to no live run (a write takes milliseconds).
+STALE_TEMPORARY_SECONDS = 60.0
+# Files an entry depends on are digested whole; a larger one counts as unreadable.
+_MAX_DEPENDENCY_BYTES = 64_000_000
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by bnlint.\n"
 
 
@@ -87,36 +98,184 @@ def settings_key(*parts: object) -> str:
     return digest.hexdigest()[:16]
 
 
-def _position(data: dict[str, int]) -> Position:
-    return Position(int(data["row"]), int(data["column"]))
+class InvalidEntry(ValueError):
+    """A cache entry that parses as JSON but is not what bnlint writes (a corrupt or
+    hand-edited file): a miss, never a crash."""
 
 
-def finding_from_json(data: dict[str, Any]) -> Finding:
-    fix = None
-    if data.get("fix"):
-        raw = data["fix"]
-        fix = Fix(
-            Applicability(raw["applicability"]),
-            raw["message"],
-            tuple(
-                Edit(e["content"], Span(_position(e["location"]), _position(e["end_location"])))
-                for e in raw["edits"]
-            ),
-        )
-    return Finding(
-        code=data["code"],
-        name=data["name"],
-        severity=Severity(data["severity"]),
-        message=data["message"],
-        hint=data.get("hint", ""),
-        filename=data["filename"],
-        span=Span(_position(data["location"]), _position(data["end_location"])),
-        fix=fix,
-        confirmed=bool(data.get("confirmed", False)),
-        cell=data.get("cell"),
-        count=int(data.get("count", 1)),
-        related=tuple(RelatedLocation.from_json(step) for step in data.get("related", ())),
+# Rows, columns and counts beyond this are no source file's.
+_MAX_NUMBER = 2**31
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidEntry(f"{what}: expected an object")
+    return value
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidEntry(f"{what}: expected a list")
+    return value
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidEntry(f"{what}: expected a string")
+    return value
+
+
+def _optional_text(value: object, what: str) -> str | None:
+    return None if value is None else _text(value, what)
+
+
+def _number(value: object, what: str, low: int = 0) -> int:
+    # bool is an int to Python, and 1e999 parses as a float (inf): neither is a row.
+    if type(value) is not int or not low <= value < _MAX_NUMBER:
+        raise InvalidEntry(f"{what}: expected a whole number from {low}")
+    return value
+
+
+def _optional_cell(value: object) -> int | None:
+    return None if value is None else _number(value, "cell", 1)
+
+
+def _position(value: object) -> Position:
+    data = _object(value, "position")
+    return Position(_number(data.get("row"), "row"), _number(data.get("column"), "column"))
+
+
+def _span(data: dict[str, Any]) -> Span:
+    return Span(_position(data.get("location")), _position(data.get("end_location")))
+
+
+def _choice(kind: type[Severity] | type[Applicability], value: object) -> Any:
+    try:
+        return kind(_text(value, kind.__name__))
+    except ValueError:
+        raise InvalidEntry(f"unknown {kind.__name__}: {value!r}") from None
+
+
+def _fix(value: object) -> Fix | None:
+    if value is None:
+        return None
+    data = _object(value, "fix")
+    edits = []
+    for item in _list(data.get("edits"), "edits"):
+        edit = _object(item, "edit")
+        edits.append(Edit(_text(edit.get("content"), "content"), _span(edit)))
+    return Fix(
+        _choice(Applicability, data.get("applicability")),
+        _text(data.get("message"), "fix message"),
+        tuple(edits),
     )
+
+
+def _related(value: object) -> RelatedLocation:
+    data = _object(value, "related")
+    return RelatedLocation(
+        filename=_text(data.get("filename"), "filename"),
+        span=_span(data),
+        message=_text(data.get("message"), "message"),
+        cell=_optional_cell(data.get("cell")),
+    )
+
+
+def finding_from_json(value: object) -> Finding:
+    """A finding as the cache stores it; raises InvalidEntry for anything else."""
+    data = _object(value, "finding")
+    confirmed = data.get("confirmed", False)
+    if not isinstance(confirmed, bool):
+        raise InvalidEntry("confirmed: expected true or false")
+    return Finding(
+        code=_text(data.get("code"), "code"),
+        name=_text(data.get("name"), "name"),
+        severity=_choice(Severity, data.get("severity")),
+        message=_text(data.get("message"), "message"),
+        hint=_text(data.get("hint", ""), "hint"),
+        filename=_text(data.get("filename"), "filename"),
+        span=_span(data),
+        fix=_fix(data.get("fix")),
+        confirmed=confirmed,
+        cell=_optional_cell(data.get("cell")),
+        count=_number(data.get("count", 1), "count", 1),
+        related=tuple(_related(step) for step in _list(data.get("related", []), "related")),
+    )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    findings: list[Finding]
+    notice: str | None
+    dependencies: dict[str, str | None]
+
+
+def _read_entry(text: str) -> _Entry:
+    """Parse and check one entry; raises ValueError (InvalidEntry) or RecursionError."""
+    data = _object(json.loads(text), "entry")
+    dependencies = _object(data.get("dependencies", {}), "dependencies")
+    for path, known in dependencies.items():
+        _optional_text(known, f"digest of {path}")
+    return _Entry(
+        [finding_from_json(item) for item in _list(data.get("findings"), "findings")],
+        _optional_text(data.get("notice"), "notice"),
+        dependencies,
+    )
+
+
+def write_entry(entry: Path, text: str) -> bool:
+    """Write a cache entry whole or not at all; whether it was written.
+
+    `entry` is `<version folder>/<key>/<name>.json`; the temporary file goes to the version
+    folder's `tmp/`, where a run finds a killed run's leftovers without listing the
+    entries. A failed write (a full disk, a read-only folder) removes its temporary file.
+    """
+    scratch = entry.parent.parent / TEMPORARY_FOLDER
+    try:
+        scratch.mkdir(exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=scratch, suffix=".tmp")
+    except OSError:
+        return False
+    try:
+        try:
+            view = memoryview(text.encode("utf-8"))
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, entry)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            return False
+        raise
+    return True
+
+
+_SWEPT: set[Path] = set()
+
+
+def remove_stale_temporaries(scratch: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+    """Delete the `*.tmp` files in `scratch` older than `older_than` seconds (runs that were
+    killed mid-write, or whose clean-up failed too); how many were removed. Younger ones
+    may be another run's writes in progress."""
+    removed = 0
+    limit = time.time() - older_than
+    try:
+        with os.scandir(scratch) as entries:
+            for item in entries:
+                if not item.name.endswith(".tmp"):
+                    continue
+                try:
+                    if item.stat(follow_symlinks=False).st_mtime < limit:
+                        os.unlink(item.path)
+                        removed += 1
+                except OSError:
+                    continue
+    except OSError:
+        return removed
+    return removed
 
 
 def _to_json(finding: Finding) -> dict[str, Any]:
@@ -166,6 +325,10 @@ class Cache:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None
+        scratch = folder.parent / TEMPORARY_FOLDER
+        if scratch not in _SWEPT:  # once per process: every key folder shares it
+            _SWEPT.add(scratch)
+            remove_stale_temporaries(scratch)
         return cls(folder)
 
     def _entry(self, filename: str, data: bytes) -> Path:
@@ -179,13 +342,14 @@ class Cache:
         once any of them changed, appeared or disappeared.
         """
         try:
-            raw = json.loads(self._entry(filename, data).read_text(encoding="utf-8"))
-            dependencies = raw.get("dependencies", {})
-            if any(Cache.digest_of(Path(path)) != known for path, known in dependencies.items()):
-                return None
-            return [finding_from_json(item) for item in raw["findings"]], raw.get("notice")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entry = _read_entry(self._entry(filename, data).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            # Unreadable, not JSON (UnicodeDecodeError is a ValueError), nested too deeply
+            # for the parser, or not the shape bnlint writes: linted afresh and rewritten.
             return None
+        if any(Cache.digest_of(Path(p)) != known for p, known in entry.dependencies.items()):
+            return None
+        return entry.findings, entry.notice
 
     def put(
         self,
@@ -203,18 +367,17 @@ class Cache:
                 "dependencies": dict(dependencies or {}),
             }
         )
-        try:
-            descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(temporary, entry)
-        except OSError:
-            pass
+        write_entry(entry, payload)
 
     @staticmethod
     def digest_of(path: Path) -> str | None:
         """The content digest of a file an analysis read; None when it cannot be read."""
         try:
+            # Paths come from entries on disk: never a FIFO or device (reading may block or
+            # never end), never a file too large to hold.
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_DEPENDENCY_BYTES:
+                return None
             return hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return None

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -28,7 +29,7 @@ from bnlint.config import (
     repository_root,
 )
 from bnlint.diagnostics import Finding
-from bnlint.discovery import MissingPath
+from bnlint.discovery import PathError
 from bnlint.engine import ExitStatus, FileResult, LintOptions, LintSession, RunResult
 from bnlint.engine.session import original_text
 from bnlint.engine.workers import tune_gc
@@ -73,6 +74,7 @@ class CheckOptions:
     probe_report: tuple[str, ...] = ()
     baseline: str | None = None
     write_baseline: bool = False
+    verbose: bool = False
 
     @classmethod
     def from_click(cls, options: dict[str, Any]) -> CheckOptions:
@@ -124,6 +126,27 @@ def run_check(**given: Any) -> ExitStatus:
         # stopping here leaves nothing half-written.
         click.echo("bnlint: interrupted", err=True)
         return ExitStatus.INTERRUPTED
+    except Exception as error:
+        # A bug outside the per-file linting (which reports its own as errors): exit 1
+        # would read as "findings", so it is 2, and a traceback only when asked for.
+        internal_error(error, verbose=options.verbose)
+        return ExitStatus.ERROR
+
+
+def internal_error(error: BaseException, *, verbose: bool) -> None:
+    """Tell the user bnlint failed, not their code: the error, and how to see more."""
+    _error(f"internal error: {type(error).__name__}: {error}")
+    if verbose:
+        click.echo(
+            "".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip(),
+            err=True,
+        )
+    else:
+        click.echo(
+            "bnlint failed, not the linted code; rerun with --verbose for the traceback"
+            " and include it when reporting the problem",
+            err=True,
+        )
 
 
 def _check(options: CheckOptions) -> ExitStatus:
@@ -205,8 +228,8 @@ def _show_files(session: LintSession, options: CheckOptions) -> ExitStatus:
     """`--show-files`: the files a run would lint, one per line, nothing linted."""
     try:
         discovered = session.discover(options.targets)
-    except MissingPath as error:
-        raise _Failed(f"path `{error}` does not exist") from None
+    except PathError as error:
+        raise _Failed(str(error)) from None
     except ConfigError as error:
         raise _Failed(str(error)) from None
     for item in sorted(discovered, key=lambda item: item.display):
@@ -253,8 +276,8 @@ def _lint(session: LintSession, options: CheckOptions) -> tuple[RunResult, str]:
             return RunResult([session.lint_data(data, name, path)]), text
         tune_gc()  # a process-wide setting: the command's own, not the library's
         run = session.run(options.targets, show_progress=not options.quiet)
-    except MissingPath as error:
-        raise _Failed(f"path `{error}` does not exist") from None
+    except PathError as error:
+        raise _Failed(str(error)) from None
     except ConfigError as error:
         raise _Failed(str(error)) from None
     if not run.discovered:

@@ -74,6 +74,26 @@ def _requiring_torch(command: click.Command) -> click.Command:
     return command
 
 
+def _internal_errors_exit_2(callback: Any) -> Any:
+    """Report a bug in bnlint as "internal error" with exit 2 (exit 1 means findings),
+    the traceback only under `--verbose`. Not for `run` and `probe`: the user's script's
+    own exceptions pass through them."""
+
+    @functools.wraps(callback)
+    def reporting(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as error:
+            from bnlint.check_command import internal_error
+
+            internal_error(error, verbose=bool(kwargs.get("verbose")))
+            sys.exit(int(ExitStatus.ERROR))
+
+    return reporting
+
+
 def _codes(value: str | None) -> list[str] | None:
     from bnlint.check_command import split_codes
 
@@ -156,6 +176,9 @@ def main() -> None:
 @click.option("--stdin-filename", help="The path to show (and configure) for `-`.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option(
+    "--verbose", "-v", is_flag=True, help="Print the traceback of an internal error (a bug)."
+)
+@click.option(
     "--probe-report",
     type=click.Path(exists=True, dir_okay=False),
     multiple=True,
@@ -173,6 +196,7 @@ def main() -> None:
 @click.option(
     "--watch", "-w", is_flag=True, help="Lint again whenever a file changes (Ctrl-C stops)."
 )
+@_internal_errors_exit_2
 def check(**options: Any) -> None:
     """Lint files and directories (.py, .pyi, .ipynb); `-` reads standard input."""
     if options["write_baseline"] and not options["baseline"]:
@@ -192,6 +216,7 @@ def check(**options: Any) -> None:
     type=click.Path(file_okay=False),
     help="The cache folder to remove (default: as `bnlint check` finds it).",
 )
+@_internal_errors_exit_2
 def clean(cache_dir: str | None) -> None:
     """Remove the cache of the project in the current folder."""
     from bnlint.check_command import clean_cache
@@ -210,6 +235,7 @@ def clean(cache_dir: str | None) -> None:
     default="text",
     show_default=True,
 )
+@_internal_errors_exit_2
 def rule(code: str | None, every: bool, output_format: str) -> None:
     """Explain one rule (its document), every rule (--all), or list all rules."""
     import json

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +38,111 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 )
 
 
-class MissingPath(Exception):
+class PathError(Exception):
+    """A path named on the command line that bnlint cannot lint (the command exits 2)."""
+
+    def __init__(self, argument: str, reason: str) -> None:
+        super().__init__(f"path `{argument}` {reason}")
+        self.argument = argument
+
+
+class MissingPath(PathError):
     """A path named on the command line does not exist."""
+
+    def __init__(self, argument: str) -> None:
+        super().__init__(argument, "does not exist")
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device where a source file was expected: reading a FIFO waits for
+    a writer that may never come, and reading a device may never end."""
+
+
+class FileTooLarge(OSError):
+    """A file over the size bnlint reads; raised before any of it is read."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes, over the {limit} bytes bnlint reads")
+        self.size = size
+        self.limit = limit
+
+
+def special_kind(mode: int) -> str | None:
+    """What a non-regular, non-directory file is ("a FIFO (named pipe)"); None for regular
+    files and directories."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "not a regular file"
+
+
+def _check_readable(path: Path, info: os.stat_result, limit: int) -> None:
+    kind = special_kind(info.st_mode)
+    if kind is not None:
+        raise NotRegularFile(errno.EINVAL, f"{kind}, not a regular file", str(path))
+    if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+        raise FileTooLarge(info.st_size, limit)
+
+
+# Regular files ignore O_NONBLOCK; a FIFO swapped in after the first check then opens at
+# once instead of waiting for a writer, and the second check (on the open file) refuses it.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes.
+
+    Raises NotRegularFile for FIFOs, sockets and devices (never opened blocking, never read),
+    FileTooLarge before reading a byte of a larger file (a sparse 1 GB file costs nothing),
+    and OSError as reading does (a directory raises IsADirectoryError).
+    """
+    _check_readable(path, os.stat(path), limit)
+    descriptor = os.open(path, _OPEN_FLAGS)
+    with open(descriptor, "rb", closefd=True) as handle:
+        info = os.fstat(descriptor)
+        # The path may name another file since the stat above (a swap, a rename).
+        _check_readable(path, info, limit)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        data = handle.read(info.st_size + 1)
+        if len(data) > info.st_size:
+            # Growing while read: read on, but never past the limit.
+            data += handle.read(limit + 1 - len(data))
+    if len(data) > limit:
+        raise FileTooLarge(len(data), limit)
+    return data
+
+
+def _named_path_problem(argument: str) -> PathError | None:
+    """Why a path named on the command line cannot be linted; None when it can."""
+    try:
+        info = os.stat(argument)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return PathError(
+                argument, "is a symlink loop (a symbolic link that leads back to itself)"
+            )
+        if isinstance(error, FileNotFoundError) and os.path.islink(argument):
+            return PathError(argument, "is a broken symbolic link (what it names does not exist)")
+        if isinstance(error, FileNotFoundError | NotADirectoryError):
+            return MissingPath(argument)
+        return PathError(argument, f"cannot be read ({error.strerror or error})")
+    kind = special_kind(info.st_mode)
+    if kind is not None:
+        return PathError(argument, f"is {kind}, not a regular file: bnlint lints source files only")
+    return None
 
 
 @dataclass(frozen=True)
@@ -117,14 +222,17 @@ def discover(
 
     Files named directly are linted unless `force_exclude` (what pre-commit needs: it names
     every staged file); files found by walking a directory are skipped when .gitignore, the
-    default folders or `exclude` settings rule them out.
+    default folders or `exclude` settings rule them out. A named path that cannot be linted
+    (missing, a symlink loop, a FIFO or device) raises PathError; FIFOs and devices found
+    in a directory are yielded, and reading them (`read_regular`) refuses them unopened.
     """
     seen: set[Path] = set()
     gitignores = _GitIgnores()
     for argument in arguments:
         root = Path(argument)
-        if not root.exists():
-            raise MissingPath(argument)
+        problem = _named_path_problem(argument)
+        if problem is not None:
+            raise problem
         if force_exclude and _force_excluded(root, resolver):
             continue
         if not root.is_dir():

@@ -399,13 +399,21 @@ def test_odd_files_in_one_run_each_reported_and_the_rest_linted(project: Path) -
 def _deny(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     """Reading these files fails as under chmod 000 (which root ignores)."""
     real = Path.read_bytes
+    real_open = os.open
 
     def read_bytes(self: Path) -> bytes:
         if self.name in names:
             raise PermissionError(13, "Permission denied", str(self))
         return real(self)
 
+    def open_file(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        # Files to lint are opened with os.open (checked as regular before a byte is read).
+        if os.path.basename(os.fsdecode(path)) in names:
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
 
 
 def test_unreadable_file_is_a_finding_and_the_rest_is_linted(

@@ -14,15 +14,16 @@ from bnlint.analysis import config_files
 from bnlint.cache import Cache
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Finding, Position
+from bnlint.discovery import FileTooLarge, NotRegularFile, read_regular
 from bnlint.engine.noqa import unused_noqa
 from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
 from bnlint.engine.syntax import SYNTAX_ERROR, syntax_finding
 from bnlint.fixes import fix_until_stable, still_parses
 from bnlint.notebook import (
     NOTEBOOK_SUFFIX,
-    NotebookError,
     CodeCell,
     Notebook,
+    NotebookError,
     cell_sources,
     in_cells,
     json_text,
@@ -39,6 +40,15 @@ if TYPE_CHECKING:
 # near 1.5 MB, generated ones can be 20 MB and would take a worker's memory (12 GB and more).
 MAX_FILE_CHARS = 5_000_000
 _TOO_BIG = f"larger than the {MAX_FILE_CHARS // 1_000_000} MB bnlint analyses; skipped"
+# No decoding fits more bytes than this into MAX_FILE_CHARS characters: larger files are
+# skipped from their size alone, before a byte is read.
+MAX_FILE_BYTES = MAX_FILE_CHARS * 4
+# A notebook's JSON carries its outputs (images) besides the code, which MAX_FILE_CHARS
+# still limits once the cells are read.
+MAX_NOTEBOOK_BYTES = 100_000_000
+_NOTEBOOK_TOO_BIG = (
+    f"a notebook larger than the {MAX_NOTEBOOK_BYTES // 1_000_000} MB bnlint reads; skipped"
+)
 
 
 def lint_source(
@@ -79,6 +89,11 @@ def lint_source(
             source, findings, result.notice, analyse, unsafe=options.unsafe_fixes
         )
         findings, result.notice = outcome.findings, outcome.notice
+        if outcome.rejected:
+            # A rule built an edit that breaks the code: a bug of bnlint, never written.
+            result.error = f"internal error while fixing {filename}: " + "; ".join(
+                rejected.describe() for rejected in outcome.rejected
+            )
         if outcome.applied:
             result.fixed_text = outcome.source.text
             result.source = outcome.source
@@ -89,11 +104,6 @@ def lint_source(
 
 def lint_bytes(
     data: bytes,
-        if outcome.rejected:
-            # A rule built an edit that breaks the code: a bug of bnlint, never written.
-            result.error = f"internal error while fixing {filename}: " + "; ".join(
-                rejected.describe() for rejected in outcome.rejected
-            )
     filename: str,
     settings: FileSettings,
     options: LintOptions = DEFAULT_OPTIONS,
@@ -102,7 +112,7 @@ def lint_bytes(
     """Lint raw file content: decoding problems become BN001 findings."""
     if filename.endswith(NOTEBOOK_SUFFIX):
         return _lint_notebook(data, filename, settings, options, project)
-    if len(data) > MAX_FILE_CHARS * 4:  # no decoding makes this fit
+    if len(data) > MAX_FILE_BYTES:  # no decoding makes this fit
         return FileResult(filename, notice=_TOO_BIG)
     from bnlint.engine.linter import Linter
 
@@ -151,36 +161,26 @@ def _lint_notebook(
         final, texts = program, None
         rows = notebook.cell_rows(program.text)
         notice = "fixes not applied: they would cross notebook cells"
+        if broken:
+            notice = inner.notice
+            internal = f"internal error while fixing {filename}: {broken}; no fix was applied"
     assert rows is not None  # the unfixed program always has its own markers
     result = FileResult(
         filename,
         findings=in_cells(inner.findings, rows, final),
         source=SourceText(notebook.text, bom=notebook.bom),
         notice=notice,
+        error=internal,
         cell_sources=cell_sources(notebook, final, rows),
     )
     if texts is not None:
         fixed = notebook.with_sources(texts)
-        if broken:
-            notice = inner.notice
-            internal = f"internal error while fixing {filename}: {broken}; no fix was applied"
         if fixed != notebook.text:
             result.fixed_text = fixed
             result.fixes_applied = inner.fixes_applied
     return result
 
 
-        error=internal,
-def _unparsable(text: str, settings: FileSettings) -> bool:
-    """Whether a file no rule's trigger matched still needs the parser, for BN001.
-
-    A syntax error is a finding in every file, not only in files some rule reads; `ast`'s
-    parser is about ten times faster than libcst's, so files without triggers stay cheap.
-    """
-    if SYNTAX_ERROR not in settings.enabled:
-        return False
-    try:
-        ast.parse(text)
 def _broken_cell(notebook: Notebook, fixed: str, rows: list[tuple[CodeCell, int]]) -> str | None:
     """Which cell of the fixed program `fixed` no longer parses as it did, and why."""
     lines = fixed.splitlines(keepends=True)
@@ -193,6 +193,16 @@ def _broken_cell(notebook: Notebook, fixed: str, rows: list[tuple[CodeCell, int]
     return None
 
 
+def _unparsable(text: str, settings: FileSettings) -> bool:
+    """Whether a file no rule's trigger matched still needs the parser, for BN001.
+
+    A syntax error is a finding in every file, not only in files some rule reads; `ast`'s
+    parser is about ten times faster than libcst's, so files without triggers stay cheap.
+    """
+    if SYNTAX_ERROR not in settings.enabled:
+        return False
+    try:
+        ast.parse(text)
     except SyntaxError:
         return True
     except (ValueError, RecursionError, MemoryError):
@@ -209,9 +219,18 @@ def lint_path(
     project: ProjectIndex | None = None,
     cache: Cache | None = None,
 ) -> FileResult:
-    """Read and lint one file; an unreadable file or a bug becomes `error`, not a traceback."""
+    """Read and lint one file; an unreadable file or a bug becomes `error`, not a traceback.
+
+    FIFOs, sockets and devices are never opened for reading, and files over the size limit
+    are skipped before they are read: each is a notice.
+    """
+    notebook = filename.endswith(NOTEBOOK_SUFFIX)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_NOTEBOOK_BYTES if notebook else MAX_FILE_BYTES)
+    except NotRegularFile as error:
+        return FileResult(filename, notice=f"{error.strerror}; skipped")
+    except FileTooLarge:
+        return FileResult(filename, notice=_NOTEBOOK_TOO_BIG if notebook else _TOO_BIG)
     except OSError as error:
         return _unread(path, filename, settings, error)
     # Fixing rewrites files, so it always lints afresh.

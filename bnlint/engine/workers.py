@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -34,12 +37,49 @@ class Job:
 _WORKER_PROJECT: ProjectIndex | None = None
 
 
-def _start_worker(project: ProjectIndex | None = None) -> None:
+def _start_worker(parent: int, project: ProjectIndex | None = None) -> None:
     global _WORKER_PROJECT
     _WORKER_PROJECT = project
     # Ctrl-C is the command's to handle: a worker would print its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent)
     tune_gc()
+
+
+# prctl(2) option: the signal the kernel sends this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+# How often a worker without prctl looks for its parent.
+_PARENT_POLL_SECONDS = 1.0
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this worker process when `parent` (the command) dies, even by `kill -9`.
+
+    The pool would stop its workers on a normal exit, but a killed command leaves them
+    linting a queue no one reads, holding memory, for as long as the queue lasts. On Linux
+    the kernel kills the worker (PR_SET_PDEATHSIG); elsewhere a thread watches the parent.
+    """
+    if not (sys.platform.startswith("linux") and _set_parent_death_signal()):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # The parent may have died before the signal was asked for: it would never come.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _set_parent_death_signal() -> bool:
+    try:
+        # The running program's own symbols include libc's (no library search, no subprocess).
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    # An orphan is adopted by another process (init, a subreaper), so its parent id changes.
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def tune_gc() -> None:
@@ -75,7 +115,9 @@ def _pool(workers: int, project: ProjectIndex | None = None) -> Iterator[Executo
     Stopping a worker mid-file loses nothing: workers only read the files they lint, and a
     cache entry is written to a temporary file and renamed, never half-written in place.
     """
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(project,))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), project)
+    )
     try:
         yield pool
     except BaseException:
