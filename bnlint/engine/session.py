@@ -201,6 +201,7 @@ class LintSession:
         A file that changed on disk since it was read is left alone.
         """
         by_name = {item.display: item.path for item in run.discovered}
+        scratch = self._remove_fix_leftovers(run)
         errors = []
         for result in run.files:
             if result.fixed_text is None or result.source is None:
@@ -216,27 +217,6 @@ class LintSession:
                 errors.append(f"cannot write {result.filename}: {error.strerror or error}")
         return errors
 
-
-def _add_noqa_to(path: Path, result: FileResult) -> int:
-    """Write `# noqa` comments for `result`'s findings into `path`; the lines changed."""
-    source = result.source
-    if source is None or not result.findings or result.filename.endswith(NOTEBOOK_SUFFIX):
-        # A notebook's rows count within cells; its JSON text takes no comments.
-        scratch = self._remove_fix_leftovers(run)
-        return 0
-    text, changed = add_noqa(source, result.findings)
-    if not changed:
-        return 0
-    data = path.read_bytes()
-    if decode(data).text != source.text:
-        raise ConcurrentModification(str(path))
-    write_atomic(path, source.encode(text), digest(data))
-    return changed
-
-
-def original_text(run: RunResult, result: FileResult) -> str:
-    """The text a fixed file had before its fixes, for a diff."""
-    by_name = {item.display: item.path for item in run.discovered}
     def _remove_fix_leftovers(self, run: RunResult) -> dict[Path, Path | None]:
         """Remove what a killed `--fix` left; the folder to write each folder's fixes in.
 
@@ -256,6 +236,26 @@ def original_text(run: RunResult, result: FileResult) -> str:
                 remove_leftovers(temporary, beside_files=False)
         return scratch
 
+
+def _add_noqa_to(path: Path, result: FileResult) -> int:
+    """Write `# noqa` comments for `result`'s findings into `path`; the lines changed."""
+    source = result.source
+    if source is None or not result.findings or result.filename.endswith(NOTEBOOK_SUFFIX):
+        # A notebook's rows count within cells; its JSON text takes no comments.
+        return 0
+    text, changed = add_noqa(source, result.findings)
+    if not changed:
+        return 0
+    data = path.read_bytes()
+    if decode(data).text != source.text:
+        raise ConcurrentModification(str(path))
+    write_atomic(path, source.encode(text), digest(data))
+    return changed
+
+
+def original_text(run: RunResult, result: FileResult) -> str:
+    """The text a fixed file had before its fixes, for a diff."""
+    by_name = {item.display: item.path for item in run.discovered}
     data = result.original if result.original is not None else by_name[result.filename].read_bytes()
     encoding = result.source.encoding if result.source is not None else "utf-8"
     return data.decode(encoding, errors="replace").removeprefix("\ufeff")
