@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
-from rich.text import Text
-
 from bnlint.diagnostics import Finding, Fix, Position
-from bnlint.report import RunReport, source_for, summary_line
-from bnlint.report.text_format import console_for, frame
+from bnlint.report import RunReport, source_for
+from bnlint.report.text_format import Text, frame, write
 from bnlint.source import SourceText
 
 
@@ -51,13 +47,10 @@ def _fix_diff(finding: Finding, source: SourceText | None) -> Text:
 
 
 def render(report: RunReport) -> str:
-    buffer = io.StringIO()
-    console = console_for(report, buffer)
+    blocks = []
     for finding in report.findings:
         source = source_for(report, finding)
         block = frame(finding, source)
         block.append_text(_fix_diff(finding, source))
-        console.print(block)
-    if not report.quiet:
-        console.print(summary_line(report), markup=False)
-    return buffer.getvalue()
+        blocks.append(block)
+    return write(report, blocks)

@@ -1,15 +1,23 @@
-"""A code frame per finding, with a caret under the anchor, then a summary line."""
+"""A code frame per finding, with a caret under the anchor, then a summary line.
+
+Colour output is rendered by rich; plain output (the default off a terminal: CI logs,
+pre-commit, editors) is joined here, so a run that prints no colour never imports rich.
+The plain text is what rich prints without colour: its control codes stripped and a newline
+after each block (text with a tab, whose stops rich counts in terminal cells, still goes to
+rich).
+"""
 
 from __future__ import annotations
 
 import io
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from bnlint.diagnostics import Finding, Severity
 from bnlint.report import RunReport, location_label, marker, source_for, summary_line
 from bnlint.source import SourceText
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _CONTEXT_LINES = 1
 _SEVERITY_STYLE = {
@@ -17,6 +25,27 @@ _SEVERITY_STYLE = {
     Severity.WARNING: "bold yellow",
     Severity.INFO: "bold blue",
 }
+
+
+# The control codes rich drops from text it prints (bell, backspace, vertical tab, form
+# feed, carriage return).
+_CONTROL_CODES = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+class Text:
+    """Pieces of text with their rich styles, rendered plain or in colour."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[str, str | None]] = []
+
+    def append(self, text: str, style: str | None = None) -> None:
+        self.pieces.append((text, style))
+
+    def append_text(self, other: Text) -> None:
+        self.pieces.extend(other.pieces)
+
+    def plain(self) -> str:
+        return "".join(text.translate(_CONTROL_CODES) for text, _ in self.pieces)
 
 
 def _frame(finding: Finding, source: SourceText | None, unsafe_fixes: bool = False) -> Text:
@@ -74,6 +103,8 @@ def frame(finding: Finding, source: SourceText | None) -> Text:
 
 
 def console_for(report: RunReport, buffer: io.StringIO) -> Console:
+    from rich.console import Console
+
     return Console(
         file=buffer,
         force_terminal=report.color,
@@ -85,11 +116,34 @@ def console_for(report: RunReport, buffer: io.StringIO) -> Console:
     )
 
 
-def render(report: RunReport) -> str:
+def write(report: RunReport, blocks: list[Text]) -> str:
+    """The blocks, then the summary line unless the run is quiet, one print each."""
+    summary = None if report.quiet else summary_line(report)
+    if not report.color:
+        printed = [block.plain() for block in blocks]
+        if summary is not None:
+            printed.append(summary.translate(_CONTROL_CODES))
+        # A tab stops at a multiple of 8 terminal cells, which wide characters make
+        # differ from characters: rich measures cells, so a rare text with a tab goes to it.
+        if not any("\t" in line for line in printed):
+            return "".join(f"{line}\n" for line in printed)
+    from rich.text import Text as RichText
+
     buffer = io.StringIO()
     console = console_for(report, buffer)
-    for finding in report.findings:
-        console.print(_frame(finding, source_for(report, finding), report.unsafe_fixes))
-    if not report.quiet:
-        console.print(summary_line(report), markup=False)
+    for block in blocks:
+        styled = RichText()
+        for text, style in block.pieces:
+            styled.append(text, style=style)
+        console.print(styled)
+    if summary is not None:
+        console.print(summary, markup=False)
     return buffer.getvalue()
+
+
+def render(report: RunReport) -> str:
+    blocks = [
+        _frame(finding, source_for(report, finding), report.unsafe_fixes)
+        for finding in report.findings
+    ]
+    return write(report, blocks)
