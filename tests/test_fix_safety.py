@@ -49,8 +49,8 @@ def _safe_fixed() -> str:
 NEW = _safe_fixed()
 
 
-class _Crash(Exception):
-    pass
+class _Crash(BaseException):
+    """A stop in the middle of a write that no `except Exception` handles: a kill, a signal."""
 
 
 # The steps of write_atomic that can fail (a full disk, a signal, a kill between two of
