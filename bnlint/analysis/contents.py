@@ -93,6 +93,9 @@ def built_by(call: cst.Call, names: NameResolver) -> Built | None:
     >>> built_by(parse("nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))"), names).parts
     (Built('torch.nn.Conv2d'), Built('torch.nn.BatchNorm2d'))
     """
+    looked_up = _looked_up_constructor(call, names)
+    if looked_up is not None:
+        return looked_up
     qualified = names.qualified_name(call.func)
     reference = qualified or dotted_name(call.func)
     if reference is None:
@@ -112,6 +115,33 @@ def built_by(call: cst.Call, names: NameResolver) -> Built | None:
         if not (repo or "").startswith("pytorch/vision"):
             arch = None  # another hub repository: its model names mean nothing here
     return Built(reference, arch=arch, repo=repo)
+
+
+# The reference of a constructor looked up by name in a module's namespace
+# (`models.__dict__[args.arch]()`): what it builds is known only from how it is used.
+LOOKED_UP = "<looked up by name>"
+
+
+def _looked_up_constructor(call: cst.Call, names: NameResolver) -> Built | None:
+    """`torchvision.models.__dict__[arch](...)` -> the torchvision factory for `arch`;
+    `resnet.__dict__[arch](...)` (a project module) -> `resnet.<looked up by name>`."""
+    func = call.func
+    if not isinstance(func, cst.Subscript) or len(func.slice) != 1:
+        return None
+    namespace = func.value
+    if not isinstance(namespace, cst.Attribute) or namespace.attr.value != "__dict__":
+        return None
+    module = names.qualified_name(namespace.value) or dotted_name(namespace.value)
+    if module is None:
+        return None
+    index = func.slice[0].slice
+    arch = None
+    if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+        evaluated = index.value.evaluated_value
+        arch = evaluated if isinstance(evaluated, str) else None
+    if module == "torchvision.models" or module.startswith("torchvision.models."):
+        return Built("torchvision.models.get_model", arch=arch)
+    return Built(f"{module}.{LOOKED_UP}")
 
 
 def _passed(call: cst.Call) -> frozenset[int | str] | None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import torch_api
-from bnlint.analysis.contents import built_by, contains, factory_contains
+from bnlint.analysis.contents import LOOKED_UP, built_by, contains, factory_contains
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.semantic.scopes import model_key as model_key  # rules read it from here
 from bnlint.analysis.torch_api import BATCH_NORM, DROPOUT
@@ -107,7 +107,7 @@ class ModelIndex:
         >>> `net.eval()` -> None (a method, not a forward pass)
         """
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        if isinstance(func, cst.Attribute) and func.attr.value in torch_api.FORWARD_METHODS:
             func = func.value
         if self.ctx.names.qualified_name(func) is not None:
             return None
@@ -211,6 +211,12 @@ class ModelIndex:
                 return None
         built = built_by(call, self.ctx.names)
         if built is None:
+            return None
+        if built.reference.endswith(LOOKED_UP):
+            if self._uses_as_module(scope, key) or self._called(scope, key):
+                return ModelFacts(
+                    key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"built by `{_short(self.ctx, func)}(...)`"
+                )
             return None
         if built.parts is not None:
             name = built.reference.rpartition(".")[2]

@@ -528,10 +528,25 @@ class ModeFlow:
             if param is not None and param in summary.sets_mode:
                 mode = _as_mode(summary.sets_mode[param])
                 state = self._set(key, frozenset({Fact(mode, text, node=call)}), state)
+        # `validate(ctx)` where `validate` calls `ctx.model.eval()`: the argument's attribute.
+        bound = {
+            (arg.keyword.value if arg.keyword is not None else summary.params[i + offset]): key
+            for i, arg, key in keys
+            if key is not None and (arg.keyword is not None or i + offset < len(summary.params))
+        }
+        for target, value in summary.sets_mode.items():
+            head, dot, rest = target.partition(".")
+            if dot and head in bound and head != "self":
+                fact = Fact(_as_mode(value), text, node=call)
+                state = self._set(f"{bound[head]}.{rest}", frozenset({fact}), state)
         return state
 
     def _no_effect(self, func: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Name) and func.value in _NO_EFFECT_BUILTINS:
+            return True
+        if torch_api.looks_like_class(dotted_name(func)):
+            # A class given the model (`GradCAM(model, layer)`, `SummaryWriter`): its
+            # constructor keeps a reference or adds hooks; it does not switch modes.
             return True
         qualified = self.ctx.names.qualified_name(func)
         return qualified is not None and qualified.split(".")[0] in _NO_EFFECT_ROOTS

@@ -18,12 +18,11 @@ conservatively):
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,8 @@ from bnlint.analysis.semantic.imports import ImportTable, from_ast
 from bnlint.analysis.torch_api import canonical
 from bnlint.analysis.tri import Tri as Tri  # re-exported: rules read it from here too
 from bnlint.analysis.zoo import factory_contains
+from bnlint.cache import write_entry
+from bnlint.discovery import read_regular
 
 BATCH_NORM = torch_api.BATCH_NORM
 DROPOUT = torch_api.DROPOUT
@@ -200,11 +201,14 @@ class ProjectIndex:
             return None, None
         name = site.caller.rpartition(".")[2]
         found = [f for f in self.functions.get(name, []) if f.filename == site.filename]
+        param, dot, attribute = param.partition(".")
         if len(found) != 1 or param not in found[0].params:
             return None, None
         params = found[0].params
         offset = 1 if params[0] in ("self", "cls") else 0
-        index = params.index(param) - offset
+        position = params.index(param) - offset
+        index: int | str = f"{position}.{attribute}" if dot else position
+        param = param + dot + attribute
         sites = self.call_sites.get(name, [])
         if len({f.filename for f in self.functions.get(name, [])}) > 1:
             sites = [s for s in sites if s.filename == site.filename]
@@ -510,13 +514,12 @@ def build_index(paths: Iterable[tuple[Path, str]], summaries: Path | None = None
 def indexable_bytes(path: Path) -> bytes | None:
     """A file's bytes when it can hold facts for the index; None to skip it."""
     try:
-        data = path.read_bytes()
+        # Files the linter skips as too large are not indexed either (memory): skipped
+        # from their size, unread; FIFOs and devices are never opened.
+        data = read_regular(path, _MAX_INDEXED_BYTES)
     except OSError:
         return None
-    # Files the linter skips as too large are not indexed either (memory).
-    if len(data) > _MAX_INDEXED_BYTES or not wants_file(data):
-        return None
-    return data
+    return data if wants_file(data) else None
 
 
 def cached_summaries(
@@ -532,7 +535,8 @@ def cached_summaries(
         try:
             entry = _summary_entry(summaries, display, data)
             found = index_from_json(json.loads(entry.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            # Not what bnlint writes (a corrupt entry): indexed afresh and rewritten.
             missing.append((path, display))
             continue
         index.digests[display] = hashlib.sha256(data).hexdigest()
@@ -795,6 +799,10 @@ class _FileIndexer:
                     or factory_contains(resolved, BATCH_NORM) is not None
                 ) or _imported_class(resolved, inner, self.imports):
                     references.add(resolved)
+                elif self._from_star_import(inner) and id(inner) in called:
+                    # `inconv(...)` from `from .parts import *`: looked up in the index by name
+                    # (a name the index does not know makes the answer UNKNOWN, never NO).
+                    references.add(resolved)
             if isinstance(inner, ast.Call):
                 callee = self.resolve(inner.func)
                 if callee is not None and self._opaque_callee(callee, inner.func):
@@ -812,6 +820,18 @@ class _FileIndexer:
         references.discard(node.name)  # a recursive helper
         return ClassFacts(
             node.name, self.filename, bases, frozenset(references), attributes, opaque
+        )
+
+    def _from_star_import(self, node: ast.expr) -> bool:
+        """A plain name no import, class or function of this file binds, in a file with a
+        star import: it comes from the star."""
+        return (
+            self.table.star_imports
+            and isinstance(node, ast.Name)
+            and node.id not in self.imports
+            and node.id not in self.local_classes
+            and node.id not in self.local_helpers
+            and node.id not in _BUILTINS
         )
 
     def _opaque_callee(self, callee: str, func: ast.expr) -> bool:
@@ -854,9 +874,12 @@ class _FileIndexer:
                 facts.called.add(callee)
             mode = _mode_of_call(inner)
             if mode is None:
+                for key, value in self._helper_modes(inner, callee):
+                    if key.split(".")[0] in tracked or key.startswith("self."):
+                        facts.sets_mode[key] = value
                 continue
             key, value = mode
-            if key in tracked or key.startswith("self."):
+            if key.split(".")[0] in tracked or key.startswith("self."):
                 facts.sets_mode[key] = value
                 if params and key == params[0] and value == MODE_EVAL:
                     facts.evals_argument = True
@@ -866,6 +889,37 @@ class _FileIndexer:
         if facts.sets_mode:
             self.local_functions[node.name] = facts
 
+    def _helper_modes(self, call: ast.Call, callee: str | None) -> list[tuple[str, str]]:
+        """The modes a call of an already summarised function of this file leaves its
+        arguments (and `self.x`, for `self.method()`) in: `validate(ctx)` where `validate`
+        calls `ctx.model.eval()` -> [('ctx.model', 'eval')]."""
+        if callee is None:
+            return []
+        root, _, name = callee.rpartition(".")
+        if root not in ("", "self"):
+            return []
+        summary = self.local_functions.get(name)
+        if summary is None:
+            return []
+        offset = 1 if root == "self" and summary.params[:1] == ("self",) else 0
+        bound: dict[str, str] = {}
+        for position, arg in enumerate(call.args):
+            key = _receiver_key(arg)
+            if key is not None and position + offset < len(summary.params):
+                bound[summary.params[position + offset]] = key
+        for keyword in call.keywords:
+            key = _receiver_key(keyword.value)
+            if key is not None and keyword.arg is not None:
+                bound[keyword.arg] = key
+        found = []
+        for target, value in summary.sets_mode.items():
+            head, dot, rest = target.partition(".")
+            if head == "self" and root == "self":
+                found.append((target, value))
+            elif head in bound:
+                found.append((bound[head] + dot + rest, value))
+        return found
+
     def _call_sites(
         self, caller: str, order: list[ast.AST], params: set[str] | frozenset[str] = frozenset()
     ) -> None:
@@ -873,10 +927,16 @@ class _FileIndexer:
         # A parameter keeps the mode its callers pass until the function changes it.
         modes: dict[str, str] = {p: PASSED_THROUGH + p for p in params}
         classes: dict[str, str] = {}
+        # `model = ctx.model`: a mode set on one name is set on the other.
+        aliases: dict[str, str] = {}
         for node in order:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 key = ast_nodes.dotted_name(node.targets[0])
                 if key is not None:
+                    aliases.pop(key, None)
+                    source = ast_nodes.dotted_name(node.value)
+                    if source is not None and "." in source:
+                        aliases[key] = source
                     initial = self._initial_mode(node.value, modes)
                     constructed = self._constructed_class(node.value, classes)
                     modes.pop(key, None)
@@ -891,6 +951,8 @@ class _FileIndexer:
             mode = _mode_of_call(node)
             if mode is not None:
                 modes[mode[0]] = mode[1]
+                if mode[0] in aliases:
+                    modes[aliases[mode[0]]] = mode[1]
                 continue
             callee = ast_nodes.dotted_name(node.func)
             if callee is None:
@@ -902,10 +964,18 @@ class _FileIndexer:
             arguments += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
             for position, arg in arguments:
                 key = _receiver_key(arg)
-                if key is not None:
-                    arg_modes[position] = modes.get(key, MODE_UNKNOWN)
-                    if key in classes:
-                        arg_classes[position] = classes[key]
+                if key is None:
+                    continue
+                mode_here = modes.get(key)
+                if mode_here is None and key.split(".")[0] in params:
+                    mode_here = PASSED_THROUGH + key
+                arg_modes[position] = mode_here or MODE_UNKNOWN
+                if key in classes:
+                    arg_classes[position] = classes[key]
+                # `validate(ctx)` after `ctx.model.train()`: the attribute's mode, as "0.model".
+                for held, held_mode in modes.items():
+                    if held.startswith(key + ".") and not held_mode.startswith(PASSED_THROUGH):
+                        arg_modes[f"{position}{held[len(key) :]}"] = held_mode
             known = {k: v for k, v in arg_modes.items() if v != MODE_UNKNOWN}
             if known:
                 self.index.call_sites.setdefault(name, []).append(
@@ -925,14 +995,10 @@ class _FileIndexer:
                     self.index.unknown_calls_by_file.get(pair, 0) + 1
                 )
             # The callee's own mode changes, when its summary is already known (same file).
-            summary = self.local_functions.get(name)
-            if summary is not None and summary.sets_mode:
-                for position, arg in enumerate(node.args):
-                    key = _receiver_key(arg)
-                    if key is not None and position < len(summary.params):
-                        param = summary.params[position]
-                        if param in summary.sets_mode:
-                            modes[key] = summary.sets_mode[param]
+            for key, value in self._helper_modes(node, callee):
+                modes[key] = value
+                if key in aliases:
+                    modes[aliases[key]] = value
 
     def _constructed_class(self, value: ast.expr, classes: dict[str, str]) -> str | None:
         """The class `value` constructs (through `.to(...)`-style chains, wrappers and
@@ -942,7 +1008,11 @@ class _FileIndexer:
             callee = self.resolve(value.func)
             if callee in torch_api.MODULE_BASES:
                 return None  # a container: what it holds is in its arguments, not its class
-            return callee if callee in self.local_classes or _class_like(callee) else None
+            return (
+                callee
+                if callee in self.local_classes or torch_api.looks_like_class(callee)
+                else None
+            )
         key = _receiver_key(value)
         return None if key is None else classes.get(key)
 
@@ -969,7 +1039,7 @@ class _FileIndexer:
             return MODE_TRAIN
         if factory_contains(callee, BATCH_NORM) is not None:
             return MODE_TRAIN
-        if _class_like(callee):
+        if torch_api.looks_like_class(callee):
             # An imported class: the mode counts once the index knows it is a module
             # (`arg_classes`, checked by `sites_for`).
             return MODE_TRAIN
@@ -991,12 +1061,7 @@ class _FileIndexer:
         return value
 
 
-def _class_like(reference: str | None) -> bool:
-    """A CamelCase last name (`unet.UNet`, `Net`): a class by convention, not a constant."""
-    if not reference:
-        return False
-    last = reference.rpartition(".")[2]
-    return last[:1].isupper() and any(c.islower() for c in last)
+_BUILTINS = frozenset(dir(builtins))
 
 
 def _in_order(body: list[ast.stmt]) -> list[ast.AST]:
@@ -1176,14 +1241,8 @@ def _cached_summary(folder: Path | None, display: str, data: bytes) -> ProjectIn
     entry = _summary_entry(folder, display, data)
     try:
         return index_from_json(json.loads(entry.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         pass
     index = index_source(data, display)
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(index_to_json(index), handle)
-        os.replace(temporary, entry)
-    except OSError:
-        pass
+    write_entry(entry, json.dumps(index_to_json(index)))
     return index

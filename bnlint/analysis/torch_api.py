@@ -276,3 +276,14 @@ def names_a_loss_or_metric(name: str) -> bool:
     """
     last = name.rpartition(".")[2].lower()
     return any(word in last for word in _NOT_A_MODEL_WORDS)
+
+
+# Methods that run the module's forward pass: `net.forward(x)`, Hugging Face
+# `model.generate(...)` (which calls the model once per generated token).
+FORWARD_METHODS = frozenset({"forward", "generate"})
+
+
+def looks_like_class(reference: str | None) -> bool:
+    """A capitalised last name (`unet.UNet`, `GradCAM`): a class by Python convention."""
+    last = (reference or "").rpartition(".")[2]
+    return last[:1].isupper()

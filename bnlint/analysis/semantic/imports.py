@@ -17,12 +17,17 @@ if TYPE_CHECKING:
     import libcst as cst
 
 
+STAR = "*"
+# What these names mean by convention, when they reach a file only through a star import.
+_STAR_CONVENTIONS = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
+
+
 @dataclass(frozen=True)
 class ImportRecord:
     """One imported name.
 
     `import a.b` -> ImportRecord("a.b", None, None); `import a.b as c` -> ("a.b", None, "c");
-    `from ..a import b as c` -> ("..a", "b", "c"); star imports produce no record.
+    `from ..a import b as c` -> ("..a", "b", "c"); `from a import *` -> ("a", "*").
     """
 
     module: str
@@ -70,9 +75,9 @@ def from_cst(node: cst.Import | cst.ImportFrom) -> list[ImportRecord]:
 
     if isinstance(node, cst.Import):
         return [ImportRecord(_cst_dotted(a.name), None, _cst_asname(a)) for a in node.names]
-    if isinstance(node.names, cst.ImportStar):
-        return []
     module = "." * len(node.relative) + _cst_dotted(node.module)
+    if isinstance(node.names, cst.ImportStar):
+        return [ImportRecord(module, STAR)]
     return [ImportRecord(module, _cst_dotted(a.name), _cst_asname(a)) for a in node.names]
 
 
@@ -81,7 +86,7 @@ def from_ast(node: ast.Import | ast.ImportFrom) -> list[ImportRecord]:
     if isinstance(node, ast.Import):
         return [ImportRecord(a.name, None, a.asname) for a in node.names]
     module = "." * node.level + (node.module or "")
-    return [ImportRecord(module, a.name, a.asname) for a in node.names if a.name != "*"]
+    return [ImportRecord(module, a.name, a.asname) for a in node.names]
 
 
 class ImportTable:
@@ -94,15 +99,26 @@ class ImportTable:
 
     def __init__(self) -> None:
         self.aliases: dict[str, str] = {}
+        self.star_imports = False
 
     def add(self, record: ImportRecord) -> None:
+        if record.name == STAR:
+            self.star_imports = True
+            return
         local, target = record.binding()
         self.aliases[local] = target
 
     def qualify(self, dotted: str) -> str | None:
-        """The canonical qualified name of a dotted name whose root is imported, else None."""
+        """The canonical qualified name of a dotted name whose root is imported, else None.
+
+        In a file with a star import, the conventional torch aliases (`nn`, `F`) that no
+        import of the file binds come from the star (`from .parts import *`, where `parts`
+        has `import torch.nn as nn`).
+        """
         root, _, rest = dotted.partition(".")
         target = self.aliases.get(root)
+        if target is None and self.star_imports:
+            target = _STAR_CONVENTIONS.get(root)
         if target is None:
             return None
         return canonical(f"{target}.{rest}" if rest else target)
