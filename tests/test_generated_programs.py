@@ -6,6 +6,12 @@ and mutations of the fixtures (lines deleted, swapped, duplicated; files truncat
 each, with every registered rule: no exception escapes, findings lie inside the file,
 every report format renders and the JSON parses, and fixing valid code keeps it valid.
 
+The ML grammar writes the calls the fixes edit in the forms that broke them: parenthesised
+arguments (`(3)`, `(2, 2)`, `("zeros")`, `(n := 2)`), walrus, starred and keyword-only
+calls, comments and trailing commas inside calls. Every rule's fix, the unsafe ones too, is
+applied to every generated program, alone and all together: each result must parse (as
+strictly as the program did), and a second `--fix` must change nothing.
+
 CI runs a few dozen examples per property; for thousands, outside CI:
     BNLINT_FUZZ_EXAMPLES=5000 pytest tests/test_generated_programs.py
 """
@@ -23,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bnlint.config import FileSettings
+from bnlint.fixes import apply_edits, still_parses
 from bnlint.registry import all_rules
 from bnlint.report import FORMATS, RunReport, render
 from bnlint.runner import FileResult, LintOptions, lint_bytes
@@ -87,12 +94,32 @@ def _valid(text: str) -> bool:
     return True
 
 
+def _each_fix_alone_keeps_the_code_parsing(text: str) -> int:
+    """Apply each finding's fix on its own to `text`; how many fixes there were.
+
+    The fix loop drops a fix whose result does not parse (and reports it as an internal
+    error): here each one is held to that directly, so a rule's broken edit fails the
+    property even where the loop would have dropped it.
+    """
+    source = SourceText(text)
+    result = _check(text.encode("utf-8"))
+    fixes = [finding for finding in result.findings if finding.fix is not None]
+    for finding in fixes:
+        assert finding.fix is not None
+        fixed = apply_edits(source, finding.fix.edits)
+        why = still_parses(text, fixed)
+        assert why is None, (finding.code, finding.fix, why, fixed)
+    return len(fixes)
+
+
 def _fix_keeps_valid_code_valid(text: str) -> None:
     if not _valid(text):
         return
+    _each_fix_alone_keeps_the_code_parsing(text)
     result = _check(text.encode("utf-8"), fix=True)
     if result.fixed_text is not None:
         assert _valid(result.fixed_text), result.fixed_text
+        assert still_parses(text, result.fixed_text) is None, result.fixed_text
         # Fixing converges: a second `--fix` of the fixed text has nothing left to apply.
         again = _check(result.fixed_text.encode("utf-8"), fix=True)
         assert again.fixed_text is None, (result.fixed_text, again.fixed_text)
@@ -148,10 +175,154 @@ _LAYERS = st.sampled_from(
 )
 
 
+# --- calls in the forms fixes must survive --------------------------------------------
+
+
+@st.composite
+def _wrapped(draw: st.DrawFn, value: str, positional: bool = False) -> str:
+    """`value` as written: bare, in parentheses (spaced, nested, over lines), or walrus."""
+    forms = ["{v}", "{v}", "({v})", "( {v} )", "(({v}))", "(\n    {v}\n)", "({v}  # why\n)"]
+    if positional:
+        forms.append("n := {v}")  # a bare walrus is a valid positional argument
+    forms.append("(n := {v})")
+    return draw(st.sampled_from(forms)).format(v=value)
+
+
+_SEPARATORS = st.sampled_from([", ", ", ", ",", ",\n    ", ",  # note\n    ", " , "])
+_CLOSINGS = st.sampled_from(["", "", ",", " ,", ",\n", "  # tail\n", ",  # tail\n", "\n"])
+_OPENINGS = st.sampled_from(["", "", "\n    ", "  # open\n    "])
+
+
+@st.composite
+def _call(
+    draw: st.DrawFn,
+    func: str,
+    positional: list[str],
+    keywords: list[tuple[str, str]],
+) -> str:
+    """`func(...)` with the arguments in any of the written forms, a star now and then."""
+    args = [draw(_wrapped(value, positional=True)) for value in positional]
+    if draw(st.integers(0, 5)) == 0:
+        # Keyword-only: each positional argument by its name, when the grammar knows it.
+        args = []
+        keywords = [*zip(_POSITIONAL_NAMES.get(func, ()), positional, strict=False), *keywords]
+    named = dict(reversed(keywords))  # one value per keyword: a repeated one does not parse
+    args += [f"{key}={draw(_wrapped(value))}" for key, value in reversed(named.items())]
+    star = draw(st.integers(0, 7))
+    if star == 0:
+        args.insert(len(positional) if args else 0, "*extra")
+    elif star == 1:
+        args.append("**options")
+    if not args:
+        return f"{func}()"
+    text = args[0]
+    for arg in args[1:]:
+        text += draw(_SEPARATORS) + arg
+    return f"{func}({draw(_OPENINGS)}{text}{draw(_CLOSINGS)})"
+
+
+_POSITIONAL_NAMES = {
+    "nn.Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding"),
+    "nn.Linear": ("in_features", "out_features"),
+    "nn.BatchNorm2d": ("num_features", "eps", "momentum"),
+    "nn.BatchNorm1d": ("num_features", "eps", "momentum"),
+    "DataLoader": ("dataset", "batch_size", "shuffle"),
+}
+
+
+@st.composite
+def _layer_call(draw: st.DrawFn, channels: str) -> str:
+    kind = draw(st.sampled_from(["conv", "linear", "norm"]))
+    if kind == "conv":
+        positional = [channels, channels, draw(st.sampled_from(["3", "1", "(3, 3)", "k"]))]
+        optional = [
+            ("stride", draw(st.sampled_from(["1", "2", "(2, 2)"]))),
+            ("padding", draw(st.sampled_from(["1", "(1, 1)", '"same"']))),
+            ("padding_mode", '"zeros"'),
+            ("bias", draw(st.sampled_from(["True", "False", "use_bias"]))),
+        ]
+        func = "nn.Conv2d"
+    elif kind == "linear":
+        positional = [channels, channels]
+        optional = [("bias", draw(st.sampled_from(["True", "False"])))]
+        func = "nn.Linear"
+    else:
+        positional = [channels]
+        if draw(st.booleans()):
+            positional.append(draw(st.sampled_from(["1e-5", "0.9", "0.99", "1", "momentum"])))
+        optional = [
+            ("momentum", draw(st.sampled_from(["0.1", "0.9", "0.99", "0.99999999999", "1"]))),
+            ("eps", draw(st.sampled_from(["1e-5", "1e-3", "0.9"]))),
+            ("affine", draw(st.sampled_from(["True", "False"]))),
+        ]
+        func = draw(st.sampled_from(["nn.BatchNorm2d", "nn.BatchNorm1d"]))
+    count = draw(st.integers(0, len(positional)))
+    positional = positional[: max(count, 1)]
+    keywords = draw(st.lists(st.sampled_from(optional), max_size=3, unique_by=lambda kv: kv[0]))
+    return draw(_call(func, positional, keywords))
+
+
+@st.composite
+def _loader_call(draw: st.DrawFn) -> str:
+    positional = ["train_set"]
+    keywords = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    ("batch_size", draw(st.sampled_from(["64", "1", "args.batch_size"]))),
+                    ("shuffle", "True"),
+                    ("num_workers", "4"),
+                    ("drop_last", draw(st.sampled_from(["False", "True"]))),
+                    ("collate_fn", "lambda batch: (\n        batch\n    )"),
+                ]
+            ),
+            max_size=4,
+            unique_by=lambda kv: kv[0],
+        )
+    )
+    return draw(_call("DataLoader", positional, keywords))
+
+
+@st.composite
+def ml_modules(draw: st.DrawFn) -> str:
+    """A module class and a Sequential of generated layer calls, a loader, mode calls."""
+    channels = draw(st.sampled_from(["16", "c", "(16)", "self.width"]))
+    layers = draw(st.lists(_layer_call(channels), min_size=1, max_size=4))
+    lines = ["class Net(nn.Module):", "    def __init__(self, c=16):", "        super().__init__()"]
+    for index, layer in enumerate(layers):
+        lines.append(f"        self.layer{index} = " + layer.replace("\n", "\n        "))
+    lines += ["", "    def forward(self, x):"]
+    calls = "x"
+    for index in range(len(layers)):
+        calls = f"self.layer{index}({calls})"
+    lines += [f"        return {calls}", ""]
+    block = ", ".join(layer.replace("\n", "\n    ") for layer in draw(st.lists(_layer_call("8"))))
+    lines.append(f"features = nn.Sequential({block})")
+    lines.append("model = Net()")
+    lines.append("optimizer = torch.optim.SGD(model.parameters(), lr=0.1)")
+    lines.append("train_loader = " + draw(_loader_call()))
+    lines.append(
+        draw(
+            st.sampled_from(
+                [
+                    "model.eval",
+                    "(model.eval)",
+                    "(model\n    .eval  # now\n)",
+                    "model.train",
+                    "for m in model.modules():\n    if isinstance(m, nn.BatchNorm2d):\n"
+                    "        m.momentum = (0.99)",
+                    "with torch.no_grad():\n    out = model(images)",
+                ]
+            )
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
 @st.composite
 def _model_expr(draw: st.DrawFn) -> str:
     channels = draw(st.sampled_from(["3", "16", "64", "c", "2 * c", "self.width"]))
-    parts = draw(st.lists(st.one_of(_NORMS, _LAYERS), min_size=0, max_size=5))
+    parts = draw(st.lists(st.one_of(_NORMS, _LAYERS, _layer_call("{c}")), min_size=0, max_size=5))
     kind = draw(st.sampled_from(["seq", "factory", "class", "call"]))
     if kind == "seq":
         return "nn.Sequential(" + ", ".join(p.format(c=channels) for p in parts) + ")"
@@ -267,7 +438,16 @@ def test_generated_training_code_is_linted_without_error(body: str, prefilter: b
 
 
 @_FUZZ
-@given(st.lists(ml_programs(), min_size=1, max_size=4))
+@given(ml_modules())
+def test_every_fix_of_generated_models_parses_and_converges(body: str) -> None:
+    text = _HEADERS + body
+    assert _valid(text), text
+    _check(text.encode("utf-8"), prefilter=False)
+    _fix_keeps_valid_code_valid(text)
+
+
+@_FUZZ
+@given(st.lists(st.one_of(ml_programs(), ml_modules()), min_size=1, max_size=4))
 def test_generated_notebooks_are_linted_without_error(cells: list[str]) -> None:
     sources = [_HEADERS] + [_repair(cell) for cell in cells]
     notebook = {
@@ -285,7 +465,18 @@ def test_generated_notebooks_are_linted_without_error(cells: list[str]) -> None:
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    _check(json.dumps(notebook).encode("utf-8"), "generated.ipynb")
+    data = json.dumps(notebook).encode("utf-8")
+    _check(data, "generated.ipynb")
+    fixed = _check(data, "generated.ipynb", fix=True).fixed_text
+    if fixed is None:
+        return
+    # Each cell runs on its own in Jupyter: each must parse as it did before the fixes.
+    cells_after = ["".join(cell["source"]) for cell in json.loads(fixed)["cells"]]
+    assert len(cells_after) == len(sources)
+    for before, after in zip(sources, cells_after, strict=True):
+        assert still_parses(before, after) is None, (before, after)
+    again = _check(fixed.encode("utf-8"), "generated.ipynb", fix=True)
+    assert again.fixed_text is None, (fixed, again.fixed_text)
 
 
 # --- mutations of the fixtures -----------------------------------------------------------
