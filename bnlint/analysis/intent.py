@@ -130,6 +130,32 @@ def _evaluation_loader(iterable: cst.BaseExpression) -> str | None:
     return name
 
 
+def _drawn_from_evaluation_loader(statement: cst.CSTNode) -> str | None:
+    """`_, data = next(enumerate(test_loader))`, `x, y = next(iter(val_loader))`: the loader."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    for small in statement.body:
+        if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
+            continue
+        call = small.value
+        if isinstance(call.func, cst.Name) and call.func.value == "next" and call.args:
+            loader = _evaluation_loader(call.args[0].value)
+            if loader is not None:
+                return loader
+    return None
+
+
+def _volatile(node: cst.BaseExpression) -> bool:
+    """`Variable(x, volatile=True)`."""
+    return isinstance(node, cst.Call) and any(
+        arg.keyword is not None
+        and arg.keyword.value == "volatile"
+        and isinstance(arg.value, cst.Name)
+        and arg.value.value == "True"
+        for arg in node.args
+    )
+
+
 def is_training_step(call: cst.Call, ctx: FileContext | None = None) -> bool:
     """`loss.backward()`, `optimizer.step()`, `scaler.step(opt)`, `accelerator.backward(loss)`.
 
@@ -231,7 +257,62 @@ class Intent:
         >>> the same block inside a loop that calls `loss.backward()` -> None
         >>> `for images, labels in test_loader: out = net(images)` -> Purpose('in the loop ...')
         """
-        return self._declared_purpose(at) or self._loader_loop_purpose(at)
+        return (
+            self._declared_purpose(at)
+            or self._loader_loop_purpose(at)
+            or self._drawn_batch_purpose(at)
+            or self._volatile_input_purpose(at)
+        )
+
+    def _drawn_batch_purpose(self, at: cst.CSTNode) -> Purpose | None:
+        """A forward pass on a batch drawn with `next(...)` from a loader named for testing
+        or validation, in a block that trains nothing: the test batch a training loop scores
+        every N steps (`if i % 10 == 0: _, data = next(enumerate(test_loader))`)."""
+        if self.framework_managed(at) or self._in_pytest_function(at):
+            return None
+        chain = self._chain(at)
+        for index, node in enumerate(chain):
+            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                return None
+            if not isinstance(node, cst.IndentedBlock) or index == 0:
+                continue
+            statement = chain[index - 1]
+            owner = chain[index + 1] if index + 1 < len(chain) else None
+            if owner is None or _contains_training(self.ctx, owner):
+                return None
+            for earlier in node.body:
+                if earlier is statement:
+                    break
+                loader = _drawn_from_evaluation_loader(earlier)
+                if loader is not None:
+                    return Purpose(f"on a batch drawn from `{loader}`", "evaluating", earlier)
+        return None
+
+    def _volatile_input_purpose(self, at: cst.CSTNode) -> Purpose | None:
+        """A model run on `Variable(x, volatile=True)`: the grad-free inference of PyTorch
+        before 0.4 (the spelling of `no_grad` then)."""
+        if not isinstance(at, cst.Call) or not at.args or self._in_pytest_function(at):
+            return None
+        argument = at.args[0].value
+        if _volatile(argument):
+            return Purpose("on a `volatile=True` input (grad-free inference)", "evaluating")
+        if not isinstance(argument, cst.Name):
+            return None
+        scope = self.ctx.enclosing(at, cst.FunctionDef)
+        for call in self.ctx.semantic.calls:
+            if not _volatile(call) or self.ctx.enclosing(call, cst.FunctionDef) is not scope:
+                continue
+            parent = self.ctx.parent(call)
+            if isinstance(parent, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == argument.value
+                for t in parent.targets
+            ):
+                return Purpose("on a `volatile=True` input (grad-free inference)", "evaluating")
+        return None
+
+    def _in_pytest_function(self, at: cst.CSTNode) -> bool:
+        function = self.ctx.enclosing(at, cst.FunctionDef)
+        return function is not None and function.name.value.startswith("test")
 
     def _loader_loop_purpose(self, at: cst.CSTNode) -> Purpose | None:
         """A loop over a loader named for evaluation that trains nothing: a test loop after

@@ -613,6 +613,8 @@ class ModeFlow:
             if other is not None and other != key:
                 self._alias(key, other)
                 source = self._lookup(other, state)
+            elif other == key:
+                source = self._lookup(key, state)  # `model = model.cuda()`
         elif isinstance(value, cst.Call):
             source = self._constructed(key, value, state)
         if chain_mode is not None:

@@ -96,7 +96,7 @@ class MissingEval(Rule):
         rb"no_grad|inference_mode|set_grad_enabled|load_state_dict|torch\.load"
         rb"|unsqueeze\(\s*0\s*\)|\[\s*None"
         rb"|def[ \t]+\w*(?i:eval|val|test|predict|infer|serv|scor)"
-        rb"|(?i:test|val|valid|eval|dev)_?(?:data_?)?(?:loader|set)"
+        rb"|(?i:test|val|valid|eval|dev)_?(?:data_?)?(?:loader|set)|volatile\s*=\s*True"
     )
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
@@ -132,7 +132,7 @@ class MissingEval(Rule):
             return
         if fact.assumed and not purpose.context.startswith(("under", "in `")):
             return
-        if fact.inside and self._deliberate(fact.inside, purpose, node):
+        if fact.inside and self._deliberate(fact.inside, purpose, node) and _dropout_only(model):
             return
         anchor = purpose.node or _statement_for_insert(ctx, node)
         fix = None
@@ -152,6 +152,15 @@ class MissingEval(Rule):
             fix=fix,
             related=_training_path(ctx, model.key, fact, node, purpose),
         )
+
+
+def _dropout_only(model: ModelFacts) -> bool:
+    """A `train()` inside an evaluation is Monte-Carlo dropout only on a model known to hold
+    no BatchNorm, or known to hold Dropout where BatchNorm is not known: on BatchNorm it
+    normalizes every evaluation batch with its own statistics."""
+    if model.batch_norm is Tri.NO:
+        return True
+    return model.batch_norm is Tri.UNKNOWN and model.dropout is Tri.YES
 
 
 def _common_loop(ctx: FileContext, a: cst.CSTNode, b: cst.CSTNode) -> cst.For | cst.While | None:
