@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -18,6 +19,8 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ from bnlint.cache import TEMPORARY_FOLDER, Cache, cache_version, write_entry
 from bnlint.config import FileSettings
 from bnlint.discovery import FileTooLarge, NotRegularFile, read_regular
 from bnlint.engine.files import MAX_FILE_BYTES, lint_path
+from bnlint.engine.workers import exit_with_parent
 
 from .cli_helpers import run_bnlint
 
@@ -388,6 +392,33 @@ def test_killing_the_command_ends_its_workers(tmp_path: Path) -> None:
     for pid in left:  # clean up after a failure
         os.kill(pid, signal.SIGKILL)
     assert not left, f"workers {left} outlived the killed command"
+
+
+def _square(number: int) -> int:
+    return number * number
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_workers_watching_the_command_run_under_every_start_method(method: str) -> None:
+    # Under forkserver (Python 3.14's default on Linux) a worker's parent is the fork
+    # server, not the command: that must not read as the command having died.
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(
+        2, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
+        assert list(pool.map(_square, range(8))) == [n * n for n in range(8)]
+
+
+def test_a_worker_whose_command_is_gone_exits_at_once() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with (
+        ProcessPoolExecutor(1, initializer=exit_with_parent, initargs=(dead.pid,)) as pool,
+        pytest.raises(BrokenProcessPool),
+    ):
+        pool.submit(_square, 3).result(timeout=60)
 
 
 # --- item: huge sparse files are never read ------------------------------------------------

@@ -37,12 +37,12 @@ class Job:
 _WORKER_PROJECT: ProjectIndex | None = None
 
 
-def _start_worker(parent: int, project: ProjectIndex | None = None) -> None:
+def _start_worker(command: int, project: ProjectIndex | None = None) -> None:
     global _WORKER_PROJECT
     _WORKER_PROJECT = project
     # Ctrl-C is the command's to handle: a worker would print its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    exit_with_parent(parent)
+    exit_with_parent(command)
     tune_gc()
 
 
@@ -52,18 +52,34 @@ _PR_SET_PDEATHSIG = 1
 _PARENT_POLL_SECONDS = 1.0
 
 
-def exit_with_parent(parent: int) -> None:
-    """End this worker process when `parent` (the command) dies, even by `kill -9`.
+def exit_with_parent(command: int) -> None:
+    """End this worker process when `command` (the bnlint command's pid) dies, even by
+    `kill -9`.
 
     The pool would stop its workers on a normal exit, but a killed command leaves them
     linting a queue no one reads, holding memory, for as long as the queue lasts. On Linux
-    the kernel kills the worker (PR_SET_PDEATHSIG); elsewhere a thread watches the parent.
+    the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG); elsewhere a thread
+    watches the parent. The parent is the command itself (fork, spawn) or its fork server
+    (forkserver, Python 3.14's default on Linux), which exits when the command does.
     """
+    starter = os.getppid()
     if not (sys.platform.startswith("linux") and _set_parent_death_signal()):
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    # The parent may have died before the signal was asked for: it would never come.
-    if os.getppid() != parent:
+        threading.Thread(target=_watch_parent, args=(starter,), daemon=True).start()
+    # The command may have died before the signal was asked for: it would never come.
+    if os.getppid() != starter or not _running(command):
         os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would terminate it on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, owned by someone else
+    return True
 
 
 def _set_parent_death_signal() -> bool:
