@@ -137,6 +137,28 @@ def test_device_linked_into_a_folder_is_skipped(project: Path) -> None:
     assert "is a character device, not a regular file" in named.stderr
 
 
+TRAINING_WITH_CONFIG = (
+    "import torch, torchvision, yaml\nfrom torch.utils.data import DataLoader\n"
+    "cfg = yaml.safe_load(open('config.yaml'))\nmodel = torchvision.models.resnet50()\n"
+    "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "train_loader = DataLoader(train_set, batch_size=cfg['data']['batch_size'])\n"
+)
+
+
+@posix_only
+def test_config_file_that_is_a_fifo_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(TRAINING_WITH_CONFIG, encoding="utf-8")
+    (tmp_path / "config.yaml").write_text("data:\n  batch_size: 2\n", encoding="utf-8")
+    args = ("check", "--no-cache", "--select", "BN301", "--format", "json", "train.py")
+    regular = _bnlint(tmp_path, *args, timeout=60)
+    assert "config.yaml" in regular.stdout, "the batch size is read from the config file"
+    (tmp_path / "config.yaml").unlink()
+    os.mkfifo(tmp_path / "config.yaml")
+    fifo = _bnlint(tmp_path, *args, timeout=60)
+    assert fifo.returncode in (0, 1), fifo.stderr
+    assert "config.yaml" not in fifo.stdout
+
+
 def _in_thread(call: Any, timeout: float = 10) -> Any:
     """Run `call` in a daemon thread; fail (not hang) if it blocks."""
     outcome: dict[str, Any] = {}

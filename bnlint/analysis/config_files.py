@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bnlint.discovery import read_regular
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -68,7 +70,9 @@ def _load(path: str, kind: str, mtime: int, size: int) -> dict[str, Any] | None:
     if size > _MAX_BYTES:
         return None
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # Never a FIFO or device (`config.yaml` may be one): reading it could block forever.
+        text = read_regular(Path(path), _MAX_BYTES).decode("utf-8")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except (OSError, UnicodeDecodeError):
         return None
     try:
