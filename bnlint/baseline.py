@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from bnlint.diagnostics import Finding
+from bnlint.fixes import write_atomic
 from bnlint.source import SourceText
 
 FORMAT_VERSION = 1
@@ -191,18 +191,11 @@ def render_baseline(keys: Iterable[BaselineKey]) -> str:
 
 
 def write_baseline(path: Path, keys: Iterable[BaselineKey]) -> None:
-    """Write the baseline so that a reader sees the old file or the new, never half."""
-    text = render_baseline(keys)
-    folder = path.absolute().parent
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write the baseline so that a reader sees the old file or the new, never half.
+
+    A baseline already there keeps its owner, group, mode and hard links.
+    """
+    write_atomic(path, render_baseline(keys).encode("utf-8"))
 
 
 @dataclass

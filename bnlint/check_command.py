@@ -6,10 +6,8 @@ that could not be linted, write or show fixes, pick the findings to report, rend
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -33,7 +31,7 @@ from bnlint.discovery import PathError
 from bnlint.engine import ExitStatus, FileResult, LintOptions, LintSession, RunResult
 from bnlint.engine.session import original_text
 from bnlint.engine.workers import tune_gc
-from bnlint.fixes import unified_diff
+from bnlint.fixes import unified_diff, write_atomic
 from bnlint.report import RunReport, render
 from bnlint.source import SourceText
 
@@ -415,18 +413,9 @@ def _write_report(text: str, options: CheckOptions) -> None:
         return
     target = Path(options.output)
     try:
-        # Whole or not at all: a reader (or Ctrl-C) never sees half a report.
-        descriptor, temporary = tempfile.mkstemp(
-            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}."
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        # Whole or not at all: a reader (or Ctrl-C) never sees half a report; a report
+        # written before keeps its mode, owner and links.
+        write_atomic(target, text.encode("utf-8"))
     except OSError as error:
         raise _Failed(f"cannot write {options.output}: {error.strerror or error}") from None
 

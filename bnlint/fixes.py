@@ -345,10 +345,20 @@ def write_atomic(
     # Through a symlink to the file it names: replacing the link itself would leave the
     # real file unfixed and the link turned into a copy.
     path = Path(os.path.realpath(path))
-    before = path.read_bytes() if path.exists() else None
+    try:
+        info: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        if expected_digest is not None:
+            raise ConcurrentModification(str(path))  # no longer the file that was linted
+        # A device or a pipe (`--output /dev/stdout`): there is no file to replace.
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
+    before = path.read_bytes() if info is not None else None
     if expected_digest is not None and (before is None or digest(before) != expected_digest):
         raise ConcurrentModification(str(path))
-    info = path.stat() if before is not None else None
     folders = [path.parent]
     if temporary_folder is not None and _same_device(temporary_folder, path.parent):
         folders.insert(0, temporary_folder)

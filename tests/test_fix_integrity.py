@@ -19,6 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -506,3 +507,51 @@ def test_a_sigkill_during_the_write_leaves_nothing_in_the_project(tmp_path: Path
     assert run_bnlint(FIX, tmp_path).exit_code == 0
     assert list(scratch.glob("*.bnlint")) == []
     assert (tmp_path / "net_0.py").read_text(encoding="utf-8") == FIXED_NET
+
+
+def test_rewriting_a_baseline_keeps_its_mode_and_links(tmp_path: Path) -> None:
+    _project(tmp_path, count=1)
+    baseline = tmp_path / "bnlint-baseline.json"
+    record = ["check", "--baseline", baseline.name, "--write-baseline", "--no-cache", "."]
+    assert run_bnlint(record, tmp_path).exit_code == 0
+    baseline.chmod(0o640)
+    first = baseline.read_bytes()
+    link = tmp_path.parent / f"{tmp_path.name}-baseline.json"
+    os.link(baseline, link)
+    try:
+        (tmp_path / "net_0.py").write_text(_net("nn.Conv2d(2, 8, 3)"), encoding="utf-8")
+        assert run_bnlint(record, tmp_path).exit_code == 0
+        assert stat.S_IMODE(baseline.stat().st_mode) == 0o640
+        assert baseline.stat().st_nlink == 2
+        assert link.read_bytes() == baseline.read_bytes()
+        assert baseline.read_bytes() != first  # the new line's fingerprint
+    finally:
+        link.unlink()
+
+
+def test_a_report_file_keeps_its_mode_and_a_pipe_stays_a_pipe(tmp_path: Path) -> None:
+    _project(tmp_path, count=1)
+    report = tmp_path / "report.json"
+    report.write_text("", encoding="utf-8")
+    report.chmod(0o644)
+    command = ["check", "--no-cache", "--exit-zero", "--format", "json", "--output"]
+    assert run_bnlint([*command, report.name, "."], tmp_path).exit_code == 0
+    assert stat.S_IMODE(report.stat().st_mode) == 0o644
+    assert json.loads(report.read_text(encoding="utf-8"))
+    if not hasattr(os, "mkfifo"):
+        return
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    try:
+        result = run_bnlint([*command, pipe.name, "."], tmp_path)
+    finally:
+        if reader.is_alive():  # bnlint never opened the pipe: let the reader go
+            with open(pipe, "wb"):
+                pass
+        reader.join(timeout=30)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert json.loads(received[0])
