@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import queue
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,115 +17,15 @@ from bnlint.lsp import diagnostic, utf16_column
 from bnlint.lsp.convert import column_units
 from bnlint.lsp.documents import related_locator
 
+from .lsp_helpers import BAD, LspClient, open_document, start
+
 pytest.importorskip("pygls")
 
-BAD = "import torch\n\n\ndef validate(model, loader):\n    model.eval\n    return [model(x) for x in loader]\n"
-# Generous: a busy machine starts Python, pygls and the linter slowly.
-_TIMEOUT = 60.0
 
-
-class LspClient:
-    """A minimal LSP client: Content-Length framing, requests by id, notifications queued."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bnlint", "server"],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self._next_id = 0
-        self._messages: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._pending: list[dict[str, Any]] = []
-        assert self.process.stdout is not None
-        threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
-
-    def _read(self, stream: BinaryIO) -> None:
-        while True:
-            headers: dict[str, str] = {}
-            while True:
-                line = stream.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = stream.read(int(headers["content-length"]))
-            self._messages.put(json.loads(body))
-
-    def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.process.stdin.flush()
-
-    def notify(self, method: str, params: dict[str, Any]) -> None:
-        self.send({"method": method, "params": params})
-
-    def request(self, method: str, params: dict[str, Any] | None) -> Any:
-        self._next_id += 1
-        self.send({"id": self._next_id, "method": method, "params": params})
-        message = self._wait(lambda m: m.get("id") == self._next_id and "method" not in m)
-        assert "error" not in message, message
-        return message["result"]
-
-    def respond(self, message: dict[str, Any], result: Any = None) -> None:
-        """Answer a request the server sent (registrations, refreshes)."""
-        self.send({"id": message["id"], "result": result})
-
-    def server_request(self, method: str) -> dict[str, Any]:
-        return self._wait(lambda m: m.get("method") == method and "id" in m)
-
-    def published(self, count: int) -> dict[str, list[dict[str, Any]]]:
-        """The next `count` publishDiagnostics, by URI (the last one for each URI wins)."""
-        by_uri: dict[str, list[dict[str, Any]]] = {}
-        for _ in range(count):
-            params = self.notification("textDocument/publishDiagnostics")
-            by_uri[params["uri"]] = params["diagnostics"]
-        return by_uri
-
-    def notification(self, method: str) -> dict[str, Any]:
-        return self._wait(lambda m: m.get("method") == method)["params"]  # type: ignore[no-any-return]
-
-    def _wait(self, wanted: Any) -> dict[str, Any]:
-        for index, message in enumerate(self._pending):
-            if wanted(message):
-                return self._pending.pop(index)
-        while True:
-            try:
-                message = self._messages.get(timeout=_TIMEOUT)
-            except queue.Empty:
-                self.process.kill()
-                _, stderr = self.process.communicate()
-                raise AssertionError(
-                    f"no answer from the server; stderr:\n{stderr.decode()}"
-                ) from None
-            if wanted(message):
-                return message
-            self._pending.append(message)
-
-    def close(self) -> int:
-        self.request("shutdown", None)
-        self.notify("exit", {})
-        try:
-            return self.process.wait(timeout=_TIMEOUT)
-        finally:
-            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
-
-
-def start(cwd: Path, capabilities: dict[str, Any]) -> tuple[LspClient, dict[str, Any]]:
-    lsp = LspClient(cwd)
-    result = lsp.request(
-        "initialize",
-        {"processId": None, "rootUri": cwd.as_uri(), "capabilities": capabilities},
-    )
-    assert result["serverInfo"]["name"] == "bnlint"
-    lsp.notify("initialized", {})
-    return lsp, result["capabilities"]
+def apply_edit(line: str, edit: dict[str, Any]) -> str:
+    """One line after a single-line LSP edit (ASCII: UTF-16 columns are characters)."""
+    start, end = edit["range"]["start"]["character"], edit["range"]["end"]["character"]
+    return line[:start] + edit["newText"] + line[end:]
 
 
 @pytest.fixture
@@ -139,22 +36,6 @@ def client(tmp_path: Path) -> Iterator[LspClient]:
     yield lsp
     if lsp.process.poll() is None:
         assert lsp.close() == 0
-
-
-def open_document(client: LspClient, path: Path, text: str) -> dict[str, Any]:
-    path.write_text(text, encoding="utf-8")
-    client.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": path.as_uri(),
-                "languageId": "python",
-                "version": 1,
-                "text": text,
-            }
-        },
-    )
-    return client.notification("textDocument/publishDiagnostics")
 
 
 def test_did_open_publishes_the_findings_of_bnlint_check(client: LspClient, tmp_path: Path) -> None:
@@ -189,10 +70,8 @@ def test_code_action_offers_the_fix_and_a_noqa(client: LspClient, tmp_path: Path
     assert fix["isPreferred"] is True
     assert fix["diagnostics"][0]["code"] == "BN105"
     (edit,) = fix["edit"]["changes"][path.as_uri()]
-    assert edit == {
-        "range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 14}},
-        "newText": "model.eval()",
-    }
+    assert edit["range"]["start"]["line"] == edit["range"]["end"]["line"] == 4
+    assert apply_edit(BAD.splitlines()[4], edit) == "    model.eval()"
     noqa = by_title["Disable BN105 for this line"]
     (edit,) = noqa["edit"]["changes"][path.as_uri()]
     assert edit["newText"] == "  # noqa: BN105"
@@ -404,17 +283,10 @@ def test_notebook_findings_are_published_on_their_cell(tmp_path: Path) -> None:
             },
         )
         fix = next(a for a in actions if a["title"].endswith("(BN105)"))
-        assert fix["edit"]["changes"] == {
-            new_cell: [
-                {
-                    "range": {
-                        "start": {"line": 1, "character": 0},
-                        "end": {"line": 1, "character": 9},
-                    },
-                    "newText": "net.train()",
-                }
-            ]
-        }
+        ((uri, (edit,)),) = fix["edit"]["changes"].items()
+        assert uri == new_cell
+        assert edit["range"]["start"]["line"] == edit["range"]["end"]["line"] == 1
+        assert apply_edit("net.train", edit) == "net.train()"
 
         # Every safe fix of the notebook at once, each in its own cell.
         (fix_all,) = client.request(

@@ -16,7 +16,7 @@ from bnlint.cache import Cache, cache_directory, settings_key
 from bnlint.catalog import RULES
 from bnlint.config import ConfigResolver, FileSettings
 from bnlint.discovery import Discovered, discover
-from bnlint.engine.files import lint_bytes
+from bnlint.engine.files import lint_bytes, lint_source
 from bnlint.engine.results import DEFAULT_OPTIONS, FileResult, LintOptions
 from bnlint.engine.workers import Job, build_project, default_workers, lint_many
 from bnlint.fixes import (
@@ -28,7 +28,7 @@ from bnlint.fixes import (
 )
 from bnlint.notebook import NOTEBOOK_SUFFIX
 from bnlint.progress import ProgressBar
-from bnlint.source import UndecodableSource, decode
+from bnlint.source import SourceText, UndecodableSource, decode
 from bnlint.suppression import add_noqa
 
 if TYPE_CHECKING:
@@ -50,6 +50,26 @@ class RunResult:
     @property
     def fixes_applied(self) -> int:
         return sum(result.fixes_applied for result in self.files)
+
+
+def lint_text(
+    text: str,
+    filename: str,
+    settings: FileSettings,
+    options: LintOptions = DEFAULT_OPTIONS,
+    project: ProjectIndex | None = None,
+) -> FileResult:
+    """Lint text that is already decoded, as an editor holds it (`lint_buffer`).
+
+    The text is never encoded and decoded again: a coding cookie (`# -*- coding: latin-1
+    -*-`) says how the file is stored on disk, not what this text is, and decoding the
+    buffer's UTF-8 with it would turn `café` into `cafÃ©`, in the findings and the fixes.
+    """
+    if filename.endswith(NOTEBOOK_SUFFIX):
+        # Notebook JSON: UTF-8 by definition, whatever a cell declares.
+        data = text.encode("utf-8", errors="surrogatepass")
+        return lint_bytes(data, filename, settings, options, project)
+    return lint_source(SourceText(text), filename, settings, options, project)
 
 
 class LintSession:
@@ -175,7 +195,7 @@ class LintSession:
             else (None, str(path))
         )
         options = LintOptions(fix=fix, unsafe_fixes=self.options.unsafe_fixes)
-        return lint_bytes(text.encode("utf-8"), display, settings, options, project)
+        return lint_text(text, display, settings, options, project)
 
     # --- writing fixes -------------------------------------------------------------------
 

@@ -84,6 +84,21 @@ def diagnostic(
     return data
 
 
+def notice_diagnostic(message: str) -> dict[str, Any]:
+    """A notice about the whole document (not linted: too large), at its first line.
+
+    A diagnostic rather than a popup: it stays with the document while the reason does,
+    for pushing and pulling clients alike, and leaves when the document is linted again.
+    """
+    start = {"line": 0, "character": 0}
+    return {
+        "range": {"start": start, "end": start},
+        "severity": _LSP_SEVERITY[Severity.WARNING],
+        "source": SOURCE,
+        "message": message,
+    }
+
+
 def related_information(
     steps: Sequence[RelatedLocation], locate: Locator, encoding: str = UTF16
 ) -> list[dict[str, Any]]:

@@ -9,22 +9,34 @@ and each finding goes back to its cell's URI.
 The configuration is read again when it changes: the client's file watcher says so
 (`workspace/didChangeWatchedFiles`), and every lint also compares the configuration
 files above the document with what it saw last, for clients that watch nothing.
+
+Buffers are text: they are linted as the editor holds them, never encoded and decoded
+again with the coding cookie they declare. Two kinds of text are not linted as they are:
+a document over the size limit (not parsed at all: a notice says why), and lone UTF-16
+surrogates (JSON can carry `\\ud800`; Python cannot compile it), linted with U+FFFD in
+their place, which has the same length in every position encoding.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bnlint.config import CliOverrides, ConfigError, ConfigResolver, FileSettings
-from bnlint.diagnostics import Finding, RelatedLocation
+from bnlint.diagnostics import Applicability, Finding, Position, RelatedLocation, Span
 from bnlint.engine import LintSession
-from bnlint.engine.files import lint_bytes
+from bnlint.engine.files import MAX_FILE_CHARS
 from bnlint.engine.results import FileResult, LintOptions
+from bnlint.engine.session import lint_text
+from bnlint.engine.syntax import SYNTAX_ERROR, syntax_finding
+from bnlint.fixes import apply_edits, still_parses
 from bnlint.registry import all_rules
+from bnlint.source import SourceText, UndecodableSource, decode
+from bnlint.suppression import line_suppresses
 
 LINTED_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -41,6 +53,12 @@ class Cell:
     text: str
 
 
+# A lone surrogate: a UTF-16 half without its other half (a pair JSON-decodes to one
+# character, so what is left here is always alone).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_REPLACEMENT = "\ufffd"
+
+
 @dataclass
 class Linted:
     """A document's findings with the text their rows count in."""
@@ -48,6 +66,15 @@ class Linted:
     findings: list[Finding]
     text: str
     problem: str | None = None
+    # Why the document was not linted at all (too large), shown in place of findings.
+    skipped: str | None = None
+
+    @property
+    def fixable(self) -> bool:
+        """Whether some finding has a safe fix: else "fix all" has nothing to apply."""
+        return any(
+            f.fix is not None and f.fix.applicability is Applicability.SAFE for f in self.findings
+        )
 
 
 @dataclass
@@ -56,12 +83,19 @@ class NotebookLinted:
 
     cells: dict[str, Linted] = field(default_factory=dict)
     problem: str | None = None
+    skipped: str | None = None
 
 
 class LintState:
-    """The engine session and what the server knows about the configuration."""
+    """The engine session and what the server knows about the configuration.
 
-    def __init__(self) -> None:
+    Not thread-safe: the server calls it from one worker thread only.
+    """
+
+    def __init__(self, max_chars: int = MAX_FILE_CHARS) -> None:
+        # Documents longer than this are not linted (never parsed); never above the
+        # engine's own limit, which `bnlint check` applies to files.
+        self.max_chars = min(max_chars, MAX_FILE_CHARS)
         self._session: LintSession | None = None
         # Configuration files above each linted folder: (path, mtime, size) of those present.
         self._stamps: dict[Path, tuple[tuple[str, int, int], ...]] = {}
@@ -112,31 +146,63 @@ class LintState:
         except ConfigError as error:
             # A broken configuration must not leave the editor without findings: lint
             # with the default rules and say what is wrong.
-            result = lint_bytes(
-                text.encode("utf-8"), str(path), _default_settings(), LintOptions(fix=fix)
-            )
+            result = lint_text(text, str(path), _default_settings(), LintOptions(fix=fix))
             result.notice = f"configuration error, default rules used: {error}"
             return result
+
+    def too_large(self, size: int) -> str | None:
+        """Why a document of `size` characters is not linted, or None when it is."""
+        if size <= self.max_chars:
+            return None
+        also = " (`bnlint check` skips such files too)" if self.max_chars == MAX_FILE_CHARS else ""
+        return (
+            f"bnlint did not lint this document: it has {size:,} characters, more than the "
+            f"{self.max_chars:,} it lints in an editor{also}; parsing a file this large takes "
+            "minutes and gigabytes of memory. Split the file, or lint a smaller part of it"
+        )
 
     def lint_document(self, text: str, path: Path) -> Linted:
         if path.suffix not in LINTED_SUFFIXES:
             return Linted([], text)
-        result = self.lint_text(text, path)
-        return Linted(result.findings, text, _problem_of(result))
+        skipped = self.too_large(len(text))
+        if skipped is not None:
+            return Linted([], text, skipped=skipped)
+        clean = _without_surrogates(text)
+        result = self.lint_text(clean, path)
+        findings = [
+            *_surrogate_findings(text, result.filename, self._enabled(path)),
+            *result.findings,
+        ]
+        return Linted(findings, text, _problem_of(result))
 
     def fixed_document(self, text: str, path: Path) -> str | None:
-        """The buffer with every safe fix applied, or None when nothing applies."""
-        if path.suffix not in LINTED_SUFFIXES:
+        """The buffer with every safe fix applied, or None when nothing applies (or the
+        fixed text would not parse)."""
+        if path.suffix not in LINTED_SUFFIXES or self.too_large(len(text)) is not None:
             return None
-        return self.lint_text(text, path, fix=True).fixed_text
+        clean = _without_surrogates(text)
+        fixed = self.lint_text(clean, path, fix=True).fixed_text
+        if fixed is None or still_parses(clean, fixed) is not None:
+            return None  # the engine drops a fix that breaks the code; this is a last guard
+        return _restore_surrogates(text, clean, fixed)
 
     def lint_notebook(self, cells: Sequence[Cell], path: Path) -> NotebookLinted:
         """Lint the cells as one notebook; findings keyed by the URI of their cell."""
         linted = NotebookLinted({cell.uri: Linted([], cell.text) for cell in cells})
         if not any(cell.code for cell in cells):
             return linted
-        result = self.lint_text(notebook_json(cells), _notebook_path(path))
+        skipped = self.too_large(sum(len(cell.text) for cell in cells))
+        if skipped is not None:
+            linted.cells[cells[0].uri].skipped = skipped
+            return linted
+        clean = [_cell_without_surrogates(cell) for cell in cells]
+        notebook = _notebook_path(path)
+        result = self.lint_text(notebook_json(clean), notebook)
         linted.problem = _problem_of(result)
+        enabled = self._enabled(notebook)
+        for number, cell in enumerate(cells, start=1):
+            for finding in _surrogate_findings(cell.text, result.filename, enabled, number):
+                linted.cells[cell.uri].findings.append(finding)
         for finding in result.findings:
             # Cells are numbered from 1 in the order the editor sent them.
             number = finding.cell or 1
@@ -148,15 +214,115 @@ class LintState:
         """Each cell's text and its text with every safe fix applied, by cell URI."""
         if not any(cell.code for cell in cells):
             return {}
-        fixed = self.lint_text(notebook_json(cells), _notebook_path(path), fix=True).fixed_text
+        if self.too_large(sum(len(cell.text) for cell in cells)) is not None:
+            return {}
+        clean = [_cell_without_surrogates(cell) for cell in cells]
+        fixed = self.lint_text(notebook_json(clean), _notebook_path(path), fix=True).fixed_text
         if fixed is None:
             return {}
         raw_cells = json.loads(fixed)["cells"]
         texts = {}
-        for cell, raw in zip(cells, raw_cells, strict=True):
+        for cell, cleaned, raw in zip(cells, clean, raw_cells, strict=True):
             source = raw["source"]
-            texts[cell.uri] = (cell.text, "".join(source) if isinstance(source, list) else source)
+            new = "".join(source) if isinstance(source, list) else source
+            restored = _restore_surrogates(cell.text, cleaned.text, new)
+            if restored is None:
+                return {}
+            texts[cell.uri] = (cell.text, restored)
         return texts
+
+    def _enabled(self, path: Path) -> frozenset[str]:
+        try:
+            return self.session().settings_for(path.absolute()).enabled
+        except ConfigError:
+            return _default_settings().enabled
+
+
+def fix_keeps_parsing(text: str, finding: Finding) -> bool:
+    """Whether `finding`'s fix, applied alone to `text`, leaves code that parses as well as
+    before (bnlint.fixes' check; on the lint worker: it may use `ast` and warnings state)."""
+    if finding.fix is None:
+        return True
+    clean = _without_surrogates(text)
+    return still_parses(clean, _fixed_alone(clean, finding)) is None
+
+
+def quick_fix_check(text: str, findings: Sequence[Finding]) -> tuple[set[int], list[Finding]]:
+    """The part of `fix_keeps_parsing` safe beside the lint worker: the ids of the findings
+    whose fix breaks a text that compiles, and the findings it cannot judge (the text does
+    not compile: `fix_keeps_parsing` decides, on the worker).
+
+    compile(), not ast.parse: CPython 3.11's ast.parse in two threads at once corrupts its
+    AST recursion counter (SystemError: "AST constructor recursion depth mismatch").
+    """
+    clean = _without_surrogates(text)
+    if not _compiles(clean):
+        return set(), list(findings)
+    return {id(f) for f in findings if not _compiles(_fixed_alone(clean, f))}, []
+
+
+def _fixed_alone(text: str, finding: Finding) -> str:
+    return apply_edits(SourceText(text), finding.fix.edits) if finding.fix else text
+
+
+def _compiles(text: str) -> bool:
+    try:
+        compile(text, "<bnlint fix>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def _without_surrogates(text: str) -> str:
+    return _SURROGATE.sub(_REPLACEMENT, text)
+
+
+def _cell_without_surrogates(cell: Cell) -> Cell:
+    clean = _without_surrogates(cell.text)
+    return cell if clean == cell.text else Cell(cell.uri, cell.code, cell.language, clean)
+
+
+def _surrogate_findings(
+    text: str, filename: str, enabled: frozenset[str], cell: int | None = None
+) -> list[Finding]:
+    """One BN001 finding at the first lone surrogate of `text` (counting the others)."""
+    if SYNTAX_ERROR not in enabled:
+        return []
+    found = [match.start() for match in _SURROGATE.finditer(text)]
+    if not found:
+        return []
+    source = SourceText(text)
+    start = source.position(found[0])
+    if line_suppresses(source.line(start.row), SYNTAX_ERROR):
+        return []
+    others = f" ({len(found) - 1} more in this document)" if len(found) > 1 else ""
+    finding = syntax_finding(filename, "", start)
+    return [
+        replace(
+            finding,
+            # Not BN001's "cannot parse this file": the rest of the document is linted.
+            message=(
+                f"a lone surrogate U+{ord(text[found[0]]):04X} is not a character{others}: "
+                "Python cannot compile it and the file cannot be saved as UTF-8 (the rest of "
+                "the document is checked with U+FFFD in its place)"
+            ),
+            hint="delete it, or write it as an escape in a string (`'\\ud800'`)",
+            span=Span(start, Position(start.row, start.column + 1)),
+            cell=cell,
+        )
+    ]
+
+
+def _restore_surrogates(text: str, clean: str, fixed: str) -> str | None:
+    """`fixed` (fixed from `clean`) with `text`'s lone surrogates back where the fixes did
+    not touch; None when a fix rewrote text around one (it cannot be put back)."""
+    if clean == text:
+        return fixed
+    prefix = _common_prefix(clean, fixed)
+    suffix = _common_prefix(clean[prefix:][::-1], fixed[prefix:][::-1])
+    if _SURROGATE.search(text, prefix, len(text) - suffix):
+        return None
+    return text[:prefix] + fixed[prefix : len(fixed) - suffix] + text[len(text) - suffix :]
 
 
 def notebook_json(cells: Sequence[Cell]) -> str:
@@ -241,9 +407,22 @@ def related_locator(
         path = Path(step.filename).absolute()
         if step.filename not in read:
             try:
-                read[step.filename] = path.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+                # Decoded as bnlint decodes the file to lint it: its coding cookie counts.
+                read[step.filename] = decode(path.read_bytes()).text.splitlines()
+            except (OSError, UndecodableSource):
                 return None
         return path.as_uri(), read[step.filename]
 
     return locate
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (slices compare at C speed)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
