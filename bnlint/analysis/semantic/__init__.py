@@ -7,6 +7,6 @@ the calls and loops (`ctx.semantic` for the whole file, `ctx.scope_facts(scope)`
 What an object key holds is `analysis/values.py`'s question, what a model contains
 `analysis/contents.py`'s; both read this model.
 
-The structural model of BN2xx (`analysis/structure/scopes.py`'s `Frame`) still collects its
-own per-function bindings: it is the one collector left to move onto `scopes`.
+The structural model of BN2xx reads it too: its `Frame`s (the module and each function)
+are this model's scopes, seen as the structural questions want them.
 """

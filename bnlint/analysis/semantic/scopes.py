@@ -18,7 +18,7 @@ import libcst as cst
 
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.torch_api import MODULE_METHODS, MOVE_METHODS
-from bnlint.analysis.walk import visit as visit_tree
+from bnlint.analysis.walk import children
 
 Scope = cst.Module | cst.FunctionDef | cst.ClassDef | cst.Lambda
 
@@ -48,6 +48,16 @@ class ScopeBindings:
     called: set[str] = field(default_factory=set)
     # Loop variable -> the iterables it is bound from: `for m in models:` -> [models].
     loop_sources: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # Calls in the scope's own statements, in source order; a function's in its body only
+    # (not its decorators, defaults or annotations), as the structural model reads them.
+    calls: list[cst.Call] = field(default_factory=list)
+    # `self.name = value` in the scope's own statements, in source order: ("name", value).
+    self_attributes: list[tuple[str, cst.BaseExpression]] = field(default_factory=list)
+    # Bindings a function's header makes (a walrus or comprehension in a default or a
+    # decorator): bound here like the rest, told apart for the structural model.
+    header: list[Binding] = field(default_factory=list)
+    # False while the walk is in a function's header, before its body.
+    in_body: bool = True
 
     def assign(self, key: str, value: cst.BaseExpression) -> None:
         self.assignments.setdefault(key, []).append(value)
@@ -88,14 +98,38 @@ class SemanticModel(cst.CSTVisitor):
         self.functions: list[cst.FunctionDef] = []
         self.module = module
         self._root: cst.CSTNode | None = root
+        self._scope_tuple: tuple[cst.CSTNode, ...] = ()
         if root is not None and root is not module:
             # Where the root's own name is bound: outside the model.
             self._stack.append(ScopeBindings(module, None))
-        visit_tree(root or module, self)
+            self._scope_tuple = (module,)
+        self._walk(root or module)
 
     # Dispatch ---------------------------------------------------------------------------
     # libcst's own on_visit formats and looks up `visit_<Kind>` for every node; one lookup
     # per node type keeps this walk, which every file with a model pays, cheap.
+
+    def _walk(self, root: cst.CSTNode) -> None:
+        """One pass in source order: `visit_<Kind>` on the way down. Only a scope has work
+        on the way up (leaving it), so only scopes get a mark on the stack for it."""
+        bounded = self._root is not None
+        stack: list[cst.CSTNode | None] = [root]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                self._pop()
+                continue
+            kind = type(node)
+            handler = _VISIT.get(kind, _UNSET)
+            if handler is _UNSET:
+                handler = _VISIT[kind] = getattr(SemanticModel, f"visit_{kind.__name__}", None)
+            enter = handler is None or handler(self, node) is not False
+            if kind in _SCOPE_KINDS:
+                stack.append(None)
+                if bounded and node is not root:
+                    continue  # a nested scope of a bounded model: bound by name, not entered
+            if enter:
+                stack.extend(reversed(list(children(node))))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
@@ -119,14 +153,31 @@ class SemanticModel(cst.CSTVisitor):
 
     def _push(self, node: Scope) -> None:
         bindings = ScopeBindings(node, self._stack[-1] if self._stack else None)
+        bindings.in_body = not isinstance(node, cst.FunctionDef)
         self.scopes[node] = bindings
         self._stack.append(bindings)
+        self._scope_tuple = (*self._scope_tuple, node)
+
+    def _pop(self) -> None:
+        self._stack.pop()
+        self._scope_tuple = self._scope_tuple[:-1]
+
+    def _enter_block(self, node: cst.BaseSuite) -> None:
+        top = self._stack[-1]
+        if not top.in_body and isinstance(top.scope, cst.FunctionDef) and top.scope.body is node:
+            top.in_body = True
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._enter_block(node)
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._enter_block(node)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._push(node)
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        self._stack.pop()
+        self._pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._bind(node.name.value, Binding("other", node=node))
@@ -140,7 +191,7 @@ class SemanticModel(cst.CSTVisitor):
                 self._bind(star.name.value, Binding("other", node=star))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
+        self._pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._push(node)
@@ -148,7 +199,7 @@ class SemanticModel(cst.CSTVisitor):
             self._bind(param.name.value, Binding("param", param.default, param))
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._stack.pop()
+        self._pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._bind(node.name.value, Binding("other", node=node))
@@ -157,12 +208,23 @@ class SemanticModel(cst.CSTVisitor):
         self._push(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
+        self._pop()
 
     # Bindings ---------------------------------------------------------------------------
 
     def _bind(self, name: str, binding: Binding) -> None:
-        self._stack[-1].add(name, binding)
+        top = self._stack[-1]
+        top.add(name, binding)
+        if not top.in_body and binding.kind != "param":
+            top.header.append(binding)
+
+    def _self_attribute(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+        ):
+            self._stack[-1].self_attributes.append((target.attr.value, value))
 
     def _bind_target(self, target: cst.BaseExpression, binding: Binding) -> None:
         if isinstance(target, cst.Name):
@@ -183,7 +245,7 @@ class SemanticModel(cst.CSTVisitor):
                 self.mutated.add(base)
 
     def _scope_nodes(self) -> tuple[cst.CSTNode, ...]:
-        return tuple(bindings.scope for bindings in self._stack)
+        return self._scope_tuple
 
     def _enclosing_class(self) -> cst.ClassDef | None:
         for bindings in reversed(self._stack):
@@ -214,6 +276,7 @@ class SemanticModel(cst.CSTVisitor):
                     self.attribute_values.setdefault(key, []).append(entry)
             kind = "assign" if len(node.targets) == 1 else "other"
             self._bind_target(target.target, Binding(kind, node.value, node))
+            self._self_attribute(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         key = dotted_name(node.target)
@@ -221,6 +284,8 @@ class SemanticModel(cst.CSTVisitor):
             self._stack[-1].assign(key, node.value)
         kind = "assign" if node.value is not None else "declare"
         self._bind_target(node.target, Binding(kind, node.value, node))
+        if node.value is not None:
+            self._self_attribute(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._bind_target(node.target, Binding("other", node=node))
@@ -281,6 +346,8 @@ class SemanticModel(cst.CSTVisitor):
         self.call_scopes[node] = self._scope_nodes()
         func = node.func
         scope = self._stack[-1]
+        if scope.in_body:
+            scope.calls.append(node)
         called = value_key(func)
         if called is not None:
             scope.called.add(called)
@@ -342,6 +409,7 @@ class SemanticModel(cst.CSTVisitor):
 _MUTATORS = frozenset({"update", "setdefault", "pop", "__setitem__", "merge_with"})
 _UNSET: Any = object()
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_SCOPE_KINDS = frozenset({cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda})
 _VISIT: dict[type, Any] = {}
 _LEAVE: dict[type, Any] = {}
 

@@ -27,7 +27,7 @@ def structure_of(ctx: FileContext) -> StructureIndex:
     """
     index = _CACHE.get(ctx)
     if index is None:
-        index = StructureIndex(ctx.module, ctx.names)
+        index = StructureIndex(ctx.module, ctx.names, ctx.semantic)
         _CACHE[ctx] = index
     return index
 

@@ -9,6 +9,7 @@ import libcst as cst
 
 from bnlint.analysis.calls import boolean
 from bnlint.analysis.names import NameResolver, dotted_name, last_name
+from bnlint.analysis.semantic.scopes import SemanticModel
 from bnlint.analysis.structure.aliases import mirrored_class, module_aliases
 from bnlint.analysis.structure.dataflow import Application, MethodFlow, Value, method_flow
 from bnlint.analysis.structure.elements import (
@@ -118,10 +119,14 @@ class StructureIndex:
     >>> `forward: return self.bn(self.conv(x))` -> one Link(Conv2d -> BatchNorm2d, "forward")
     """
 
-    def __init__(self, module: cst.Module, names: NameResolver) -> None:
+    def __init__(
+        self, module: cst.Module, names: NameResolver, semantic: SemanticModel | None = None
+    ) -> None:
         self.names = names
-        self.module_frame = Frame(module, None)
-        collector = _Collector(self.module_frame)
+        # The file's scopes and bindings: the model every analysis shares, when given.
+        semantic = semantic if semantic is not None else SemanticModel(module)
+        self.module_frame = Frame(module, None, semantic.scope(module))
+        collector = _Collector(self.module_frame, semantic)
         for statement in module.body:
             collector.collect(statement)
         self.frames = collector.frames
@@ -747,7 +752,8 @@ def _bound_name(frame: Frame, call: cst.Call) -> str | None:
 class _Collector:
     """Frames of every function, classes with their methods, module-level helpers."""
 
-    def __init__(self, module_frame: Frame) -> None:
+    def __init__(self, module_frame: Frame, semantic: SemanticModel) -> None:
+        self.semantic = semantic
         self.frames: dict[cst.CSTNode, Frame] = {}
         self.classes: list[ModuleClass] = []
         self.top_level_classes: list[ModuleClass] = []
@@ -783,7 +789,7 @@ class _Collector:
         self._containers.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        frame = Frame(node, self._frames[-1])
+        frame = Frame(node, self._frames[-1], self.semantic.scope(node))
         self.frames[node] = frame
         container = self._containers[-1] if self._containers else None
         if isinstance(container, ModuleClass):

@@ -4,6 +4,10 @@ A name counts as known only when its frame binds it exactly once, by a plain
 assignment: a loop variable, a parameter or a name assigned twice stays unknown.
 A helper function reached from a call site binds its parameters to the call's
 arguments (a `Scope` with substitutions), one level deep.
+
+The bindings are the semantic model's (`analysis/semantic/scopes.py`), read the way the
+structural questions want them: a `Frame` is the module or one function, class bodies
+belong to no frame, and a function's header (decorators, defaults) to neither.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis.calls import boolean
-from bnlint.analysis.walk import walk
+from bnlint.analysis.semantic.scopes import Binding, ScopeBindings
 
 _MAX_DEPTH = 8
 
@@ -21,16 +25,18 @@ _MAX_DEPTH = 8
 class Frame:
     """The bindings of one function body or of the module's top level."""
 
-    def __init__(self, node: cst.Module | cst.FunctionDef, parent: Frame | None) -> None:
+    def __init__(
+        self, node: cst.Module | cst.FunctionDef, parent: Frame | None, facts: ScopeBindings
+    ) -> None:
         self.node = node
         self.parent = parent
         # name -> the value of each binding (None for a binding that is not `name = value`).
         self.bindings: dict[str, list[cst.BaseExpression | None]] = {}
         self.params: dict[str, cst.Param] = {}
         # Calls written in this frame (not in nested functions), in source order.
-        self.calls: list[cst.Call] = []
+        self.calls: list[cst.Call] = facts.calls
         # `self.name = value` assignments, in source order.
-        self.attribute_assignments: list[tuple[str, cst.BaseExpression]] = []
+        self.attribute_assignments: list[tuple[str, cst.BaseExpression]] = facts.self_attributes
         if isinstance(node, cst.FunctionDef):
             params = node.params
             for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
@@ -38,13 +44,11 @@ class Frame:
             for star in (params.star_arg, params.star_kwarg):
                 if isinstance(star, cst.Param):
                     self.params[star.name.value] = star
-        collector = _BindingCollector(self)
-        roots = list(node.body) if isinstance(node, cst.Module) else [node.body]
-        for root in roots:
-            walk(root, collector.enter)
-
-    def bind(self, name: str, value: cst.BaseExpression | None) -> None:
-        self.bindings.setdefault(name, []).append(value)
+        module = isinstance(node, cst.Module)
+        for name, found in facts.names.items():
+            values = _values(found, facts.header, module)
+            if values:
+                self.bindings[name] = values
 
     def single_value(self, name: str) -> cst.BaseExpression | None:
         """The value of `name` when this frame binds it exactly once by `name = value`."""
@@ -57,114 +61,27 @@ class Frame:
         return name in self.params or name in self.bindings
 
 
-class _BindingCollector:
-    """Every binding in a frame, not descending into nested functions and classes."""
-
-    def __init__(self, frame: Frame) -> None:
-        self.frame = frame
-
-    def enter(self, node: cst.CSTNode) -> bool:
-        handler = getattr(self, f"visit_{type(node).__name__}", None)
-        if handler is None:
-            return True
-        return handler(node) is not False
-
-    def _targets(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            self.frame.bind(target.value, value)
-        elif isinstance(target, cst.Tuple | cst.List):
-            for element in target.elements:
-                self._targets(element.value, None)
-        elif isinstance(target, cst.StarredElement):
-            self._targets(target.value, None)
-
-    def _self_attribute(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and target.value.value == "self"
-        ):
-            self.frame.attribute_assignments.append((target.attr.value, value))
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        single = len(node.targets) == 1
-        for target in node.targets:
-            self._targets(target.target, node.value if single else None)
-            self._self_attribute(target.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._targets(node.target, node.value)
-            self._self_attribute(node.target, node.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.frame.calls.append(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._targets(node.target, None)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._targets(node.target, None)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        # Comprehension variables live in their own scope, but a name shared with the
-        # frame must not be read as the frame's value inside the comprehension.
-        self._targets(node.target, None)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._targets(node.asname.name, None)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._targets(node.target, None)
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self._targets(node.name.name, None)
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            name = alias.asname.name if alias.asname else alias.name
-            if isinstance(name, cst.Name):
-                self.frame.bind(name.value, None)
-            elif isinstance(name, cst.Attribute):
-                root: cst.BaseExpression = name
-                while isinstance(root, cst.Attribute):
-                    root = root.value
-                if isinstance(root, cst.Name):
-                    self.frame.bind(root.value, None)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            name = alias.asname.name if alias.asname else alias.name
-            if isinstance(name, cst.Name):
-                self.frame.bind(name.value, None)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        for item in node.names:
-            self.frame.bind(item.name.value, None)
-            self.frame.bind(item.name.value, None)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        for item in node.names:
-            self.frame.bind(item.name.value, None)
-            self.frame.bind(item.name.value, None)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._targets(node.target, None)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.frame.bind(node.name.value, None)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.frame.bind(node.name.value, None)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+def _values(
+    found: list[Binding], header: list[Binding], module: bool
+) -> list[cst.BaseExpression | None]:
+    """A name's bindings in a frame: the value of each plain `name = value`, None for any
+    other binding; parameters, bare annotations and a function header's bindings left out.
+    `global`/`nonlocal` count twice, so the name is never taken as bound once."""
+    values: list[cst.BaseExpression | None] = []
+    for binding in found:
+        node = binding.node
+        if binding.kind in ("param", "declare") or isinstance(node, cst.Param):
+            continue
+        if header and any(binding is h for h in header):
+            continue
+        if isinstance(node, cst.Global | cst.Nonlocal):
+            # The module side of a function's `global x` is the semantic model's, not a
+            # binding written at the module's top level.
+            if not (module and binding.kind == "other" and isinstance(node, cst.Global)):
+                values.extend((None, None))
+            continue
+        values.append(binding.value if binding.kind == "assign" else None)
+    return values
 
 
 @dataclass(frozen=True)
