@@ -22,6 +22,7 @@ from bnlint.diagnostics import (
     Span,
 )
 from bnlint.lsp.documents import (
+    Cell,
     LintState,
     _restore_surrogates,
     fix_keeps_parsing,
@@ -215,6 +216,35 @@ def test_a_quick_fix_that_would_break_the_code_is_recognised() -> None:
     # A text that does not compile is left to the full check (ast, then libcst).
     cell = "%matplotlib inline\n" + BAD
     assert quick_fix_check(cell, [good]) == (set(), [good])
+
+
+def test_notebook_cells_with_a_lone_surrogate(tmp_path: Path) -> None:
+    cells = [
+        Cell("cell:1", True, "python", "import torch\nlabel = '\udfff'\n"),
+        Cell("cell:2", True, "python", "net = torch.nn.BatchNorm1d(4)\nnet.train\n"),
+    ]
+    state = LintState()
+    linted = state.lint_notebook(cells, tmp_path / "book.ipynb")
+    (surrogate,) = linted.cells["cell:1"].findings
+    assert (surrogate.code, surrogate.span.start.row, surrogate.span.start.column) == (
+        "BN001",
+        2,
+        10,
+    )
+    assert [f.code for f in linted.cells["cell:2"].findings] == ["BN105"]
+    fixed = state.fixed_notebook(cells, tmp_path / "book.ipynb")
+    assert fixed["cell:2"] == (cells[1].text, "net = torch.nn.BatchNorm1d(4)\nnet.train()\n")
+    assert fixed["cell:1"] == (cells[0].text, cells[0].text)
+
+
+def test_a_notebook_over_the_size_limit_is_not_linted(tmp_path: Path) -> None:
+    cells = [Cell(f"cell:{n}", True, "python", "net.train\n" * 10) for n in (1, 2)]
+    linted = LintState(max_chars=150).lint_notebook(cells, tmp_path / "book.ipynb")
+    assert linted.cells["cell:1"].skipped is not None
+    assert "200 characters" in linted.cells["cell:1"].skipped
+    assert linted.cells["cell:2"].skipped is None
+    assert all(cell.findings == [] for cell in linted.cells.values())
+    assert LintState(max_chars=150).fixed_notebook(cells, tmp_path / "book.ipynb") == {}
 
 
 # --- malformed requests -------------------------------------------------------------------
