@@ -88,8 +88,9 @@ class Purpose:
 
     context: str  # "under `torch.no_grad()`", "in `evaluate()`"
     purpose: str  # "evaluating", "predicting" (for "call `model.eval()` before ...")
-    # The `with` statement (or the loop over a test loader) that makes the context, when one does.
-    node: cst.With | cst.For | None = field(default=None, repr=False, compare=False)
+    # The statement that makes the context, when one does: the `with`, the loop over a test
+    # loader, the statement drawing a test batch.
+    node: cst.BaseStatement | None = field(default=None, repr=False, compare=False)
 
 
 def is_eval_name(name: str) -> bool:
@@ -280,6 +281,8 @@ class Intent:
             owner = chain[index + 1] if index + 1 < len(chain) else None
             if owner is None or _contains_training(self.ctx, owner):
                 return None
+            if not self._inside_training(chain[index:]):
+                return None  # only the test batch a training loop scores between its steps
             for earlier in node.body:
                 if earlier is statement:
                     break

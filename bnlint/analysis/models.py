@@ -20,13 +20,15 @@ silent for stronger claims. What an expression holds comes from the value flow (
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from bnlint.analysis import torch_api
-from bnlint.analysis.contents import LOOKED_UP, built_by, contains, factory_contains
+from bnlint.analysis.contents import LOOKED_UP, Built, built_by, contains, factory_contains
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.semantic.scopes import model_key as model_key  # rules read it from here
 from bnlint.analysis.torch_api import BATCH_NORM, DROPOUT
@@ -54,6 +56,8 @@ class ModelFacts:
     dropout: Tri
     # How the code says it is a model, for messages: "constructed with `Net(...)`".
     origin: str
+    # The mode a project helper returns it in ('train', 'eval', 'unknown'), when one built it.
+    built_mode: str | None = None
 
     @property
     def has_mode_dependent_layers(self) -> bool:
@@ -149,6 +153,10 @@ class ModelIndex:
             attribute = self._attribute_facts(key)
             if attribute is not None:
                 return attribute
+        if "." in key and not key.startswith("self."):
+            submodule = self._submodule_facts(key, scope, depth)
+            if submodule is not None:
+                return submodule
         if isinstance(scope, cst.FunctionDef) and _is_param(scope, key):
             annotated = self._annotated(scope, key)
             if annotated is not None:
@@ -205,9 +213,9 @@ class ModelIndex:
             if qualified in torch_api.TORCH_LOAD:
                 # Only a model when the code also uses it as one (a state dict is not).
                 if self._uses_as_module(scope, key) or self._called(scope, key):
-                    return ModelFacts(
-                        key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"loaded with `{qualified}`"
-                    )
+                    plain = self._folder_holds_no_mode_layers()
+                    layers = Tri.NO if plain else Tri.UNKNOWN
+                    return ModelFacts(key, None, layers, layers, f"loaded with `{qualified}`")
                 return None
         built = built_by(call, self.ctx.names)
         if built is None:
@@ -245,6 +253,24 @@ class ModelIndex:
                 contains(built, DROPOUT, self.project),
                 f"constructed with `{_short(self.ctx, func)}(...)`",
             )
+        summary = self.project.function(reference.rpartition(".")[2])
+        if summary is not None and summary.returns_mode is not None:
+            # `net = build(cfg)`: a function of the project that returns a model.
+            returned = summary.returns_class
+            if returned is not None and (
+                self.project.is_module_class(returned) is not Tri.YES
+                and factory_contains(returned, BATCH_NORM) is None
+            ):
+                returned = None
+            holder: Built | str = built if returned is None else returned
+            return ModelFacts(
+                key,
+                returned,
+                contains(holder, BATCH_NORM, self.project),
+                contains(holder, DROPOUT, self.project),
+                f"built by `{_short(self.ctx, func)}()`",
+                summary.returns_mode,
+            )
         if reference in self.project.helpers:
             # `model = build(cfg)`: a helper of the project that builds BatchNorm or Dropout.
             batch_norm = contains(built, BATCH_NORM, self.project)
@@ -255,14 +281,31 @@ class ModelIndex:
                 )
         return None
 
+    def _folder_holds_no_mode_layers(self) -> bool:
+        """Whether the module classes defined beside this file (the classes a pickled model
+        loaded here can be) all hold neither BatchNorm nor Dropout."""
+        folder = os.path.dirname(self.ctx.filename)
+        classes = [
+            facts.name
+            for found in self.project.classes.values()
+            for facts in found
+            if os.path.dirname(facts.filename) == folder
+            and self.project.is_module_class(facts.name) is Tri.YES
+        ]
+        return bool(classes) and all(
+            contains(name, kind, self.project) is Tri.NO
+            for name in classes
+            for kind in (BATCH_NORM, DROPOUT)
+        )
+
     def _attribute_facts(self, key: str) -> ModelFacts | None:
         cls = self._enclosing_class()
         if cls is None:
             return None
         attribute = key.partition(".")[2]
         reference = self.project.attribute_class(cls.name.value, attribute)
-        if reference is None:
-            return None
+        if reference is None or reference.startswith("self."):
+            return self._built_in_some_method(cls, key)
         if reference in ("torch.nn.Sequential", "torch.nn.ModuleList"):
             return ModelFacts(key, reference, Tri.UNKNOWN, Tri.UNKNOWN, "an `nn.Sequential`")
         if self.project.is_module_class(reference) is not Tri.YES and (
@@ -276,6 +319,48 @@ class ModelIndex:
             contains(reference, DROPOUT, self.project),
             f"assigned `{reference.rpartition('.')[2]}(...)` in `{cls.name.value}`",
         )
+
+    def _submodule_facts(self, key: str, scope: Scope, depth: int) -> ModelFacts | None:
+        """`model.depth_net` where `model` is a `Model` whose class assigns
+        `self.depth_net = Matrix(...)`, a module class: facts for that part."""
+        owner, _, attribute = key.rpartition(".")
+        parent = self._facts(owner, scope, depth + 1)
+        if parent is None or parent.reference is None:
+            return None
+        reference = self.project.attribute_class(parent.reference.rpartition(".")[2], attribute)
+        if reference is None or self.project.is_module_class(reference) is not Tri.YES:
+            return None
+        return ModelFacts(
+            key,
+            reference,
+            contains(reference, BATCH_NORM, self.project),
+            contains(reference, DROPOUT, self.project),
+            f"`{reference.rpartition('.')[2]}` part of {parent.origin.partition(' ')[2] or 'it'}",
+        )
+
+    def _built_in_some_method(self, cls: cst.ClassDef, key: str) -> ModelFacts | None:
+        """`self.net = YoloBody(cfg)` in `generate()`, then `self.net = DataParallel(self.net)`:
+        the model any method of the class builds for `key` (the first one found)."""
+        pending: list[cst.CSTNode] = [cls]
+        while pending:
+            node = pending.pop()
+            pending.extend(reversed(node.children))
+            if not isinstance(node, cst.Assign) or not any(
+                model_key(t.target) == key for t in node.targets
+            ):
+                continue
+            value = node.value
+            while (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value in CHAIN_METHODS | torch_api.MODE_METHODS
+            ):
+                value = value.func.value
+            if isinstance(value, cst.Call):
+                facts = self.constructed(key, value)
+                if facts is not None:
+                    return facts
+        return None
 
     def _annotated(self, scope: cst.FunctionDef, key: str) -> ModelFacts | None:
         for param in [
@@ -345,7 +430,7 @@ def _short(ctx: FileContext, node: cst.BaseExpression) -> str:
 
 
 def _rekey(facts: ModelFacts, key: str) -> ModelFacts:
-    return ModelFacts(key, facts.reference, facts.batch_norm, facts.dropout, facts.origin)
+    return dataclasses.replace(facts, key=key)
 
 
 def _merge(facts: list[ModelFacts]) -> ModelFacts:

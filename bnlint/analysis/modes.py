@@ -35,6 +35,7 @@ from bnlint.analysis.models import caller_text, model_key
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.project import MODE_EVAL, MODE_TRAIN
 from bnlint.analysis.semantic.scopes import literal_key, value_key
+from bnlint.analysis.tri import Tri
 from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
 
@@ -165,6 +166,7 @@ class ModeFlow:
         self._scope_aliases: dict[int, dict[str, set[str]]] = {}
         self._module_end: State = {}
         self._withs: list[int] = []
+        self._class_attributes: dict[int, dict[str, Fact]] = {}
 
     # -- public questions -------------------------------------------------------------
 
@@ -212,6 +214,29 @@ class ModeFlow:
             return None
         return sorted(carried, key=lambda f: f.reason)[0]
 
+    def eval_on_some_iterations(
+        self, key: str, at: cst.CSTNode, loop: cst.For | cst.While
+    ) -> Fact | None:
+        """An EVAL fact set inside `loop` on some paths only (`if i % n == 0: validate()`)
+        while other paths reach `at` in training mode, else None.
+
+        >>> `for x in loader: if step % 100 == 0: evaluate(model)`; `loss.backward()` -> the fact
+        >>> `model.eval()` on every iteration before the step (frozen BatchNorm) -> None
+        """
+        facts = self.facts(key, at)
+        if any(f.mode is Mode.UNKNOWN for f in facts) or not any(
+            f.mode is Mode.TRAIN for f in facts
+        ):
+            return None
+        inside = [
+            f
+            for f in facts
+            if f.mode is Mode.EVAL
+            and f.node is not None
+            and any(node is loop for node in self.ctx.chain(f.node))
+        ]
+        return sorted(inside, key=lambda f: f.reason)[0] if inside else None
+
     def state_at(self, at: cst.CSTNode) -> State | None:
         chain = self._chain(at)
         scope: cst.FunctionDef | cst.Module = self.ctx.module
@@ -243,7 +268,12 @@ class ModeFlow:
             self._module_end = self._block(list(scope.body), {}) or {}
             return
         entry = self._entry(scope)
-        if not any(isinstance(node, cst.ClassDef) for node in self.ctx.ancestors):
+        owner = self.ctx.enclosing(scope, cst.ClassDef)
+        if owner is not None and not self._is_module(owner):
+            # `self.net` built in `generate()` and run in `detect_image()`.
+            for key, fact in self._attribute_modes(owner).items():
+                entry.setdefault(key, frozenset({fact}))
+        if owner is None:
             # Globals read by a function: the mode the script leaves them in at module level.
             self._analyse(self.ctx.module)
             self._scope, self._aliases = scope, self._scope_aliases[id(scope)]
@@ -254,6 +284,106 @@ class ModeFlow:
         body = scope.body
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
         self._block(statements, entry)  # type: ignore[arg-type]
+
+    def _is_module(self, owner: cst.ClassDef) -> bool:
+        """An `nn.Module` (or a class that may be one): its parts follow the mode its own
+        user sets, so its methods see no mode of their own for `self.x`."""
+        return self.ctx.project_index.is_module_class(owner.name.value) is not Tri.NO
+
+    def _attribute_modes(self, owner: cst.ClassDef) -> dict[str, Fact]:
+        """`self.x` attributes every method of `owner` leaves in training mode: built or
+        loaded (`self.net = Net()`), moved or wrapped (`self.net = DataParallel(self.net)`),
+        put in `train()`, and never put in eval, passed to an unknown function or set from
+        anything else. Their mode when a method starts is then training mode."""
+        cached = self._class_attributes.get(id(owner))
+        if cached is not None:
+            return cached
+        self._class_attributes[id(owner)] = {}
+        built: dict[str, Fact] = {}
+        spoiled: set[str] = set()
+        text = self.ctx.code_for(owner)
+        for node in _walk(owner):
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    key = value_key(target.target)
+                    if key is None or not key.startswith("self.") or key.count(".") != 1:
+                        continue
+                    mode = self._assigned_mode(key, node.value)
+                    if mode is None:
+                        spoiled.add(key)
+                    elif mode.mode is Mode.TRAIN and mode.node is not None:
+                        built.setdefault(key, mode)
+                    elif mode.mode is not Mode.TRAIN:
+                        spoiled.add(key)
+            elif isinstance(node, cst.Call):
+                for key in self._attribute_effects(node):
+                    spoiled.add(key)
+        found = {}
+        for key, fact in built.items():
+            attribute = key.partition(".")[2]
+            # Put in eval from outside the class (`detector.net.eval()`): not a class fact.
+            outside = f".{attribute}.eval(" in self.ctx.source.text.replace(text, "")
+            if key not in spoiled and not outside:
+                found[key] = fact
+        self._class_attributes[id(owner)] = found
+        return found
+
+    def _assigned_mode(self, key: str, value: cst.BaseExpression) -> Fact | None:
+        """The mode an assignment to `key` in some method leaves it in: TRAIN for a fresh
+        model (with the node that built it), a Fact without node for `self.x = self.x.cuda()`
+        and wrappers of it, EVAL for a chained `.eval()`; None when unknown."""
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in torch_api.MOVE_METHODS | torch_api.MODE_METHODS
+        ):
+            if value.func.attr.value in ("eval", "train"):
+                return Fact(_mode_of(value), f"`{self.ctx.code_for(value)}`")
+            value = value.func.value
+        if isinstance(value, cst.Call) and value.args:
+            qualified = self.ctx.names.qualified_name(value.func)
+            if qualified in torch_api.WRAPPERS:
+                value = value.args[0].value
+        if isinstance(value, cst.Name | cst.Attribute) and model_key(value) == key:
+            return Fact(Mode.TRAIN, "kept")
+        if not isinstance(value, cst.Call):
+            return None
+        built = self.ctx.models.constructed(key, value, self.ctx.module)
+        if built is None:
+            return None
+        method = self.ctx.enclosing(value, cst.FunctionDef)
+        where = f" in `{method.name.value}()`" if method is not None else ""
+        return Fact(Mode.TRAIN, f"{built.origin}{where}", node=value)
+
+    def _attribute_effects(self, call: cst.Call) -> list[str]:
+        """The `self.x` attributes a call may take out of training mode."""
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            receiver = model_key(func.value)
+            method = func.attr.value
+            if (
+                receiver is not None
+                and receiver.startswith("self.")
+                and method
+                in (
+                    "eval",
+                    "train",
+                    "apply",
+                )
+            ):
+                return [] if method == "train" and _mode_of(call) is Mode.TRAIN else [receiver]
+            name = dotted_name(func)
+            if name is not None and name.startswith("self.") and name.count(".") == 1:
+                summary = self.ctx.project_index.function(func.attr.value)
+                if summary is not None:
+                    return [k for k, v in summary.sets_mode.items() if v != MODE_TRAIN]
+        if self._no_effect(func):
+            return []
+        return [
+            key
+            for arg in call.args
+            if (key := model_key(arg.value)) is not None and key.startswith("self.")
+        ]
 
     def _site_call(self, caller: str, function: str) -> cst.Call | None:
         """The one call of `function` inside this file's `caller`: the call site the project
@@ -654,6 +784,12 @@ class ModeFlow:
                     )
                 }
             )
+        if built.built_mode is not None:
+            mode = _as_mode(built.built_mode)
+            if mode is Mode.TRAIN:
+                reason = f"{built.origin}, which returns a new model in training mode"
+                return frozenset({Fact(mode, reason, node=call)})
+            return frozenset({Fact(mode, built.origin, node=call)})
         return frozenset({Fact(Mode.TRAIN, built.origin, node=call)})
 
     def _lookup(self, key: str, state: State) -> Facts | None:
@@ -669,6 +805,17 @@ class ModeFlow:
         group = self._aliases.get(a, set()) | self._aliases.get(b, set()) | {a, b}
         for member in group:
             self._aliases[member] = group - {member}
+
+
+def _walk(root: cst.CSTNode) -> list[cst.CSTNode]:
+    """Every node under `root`, parents first."""
+    found: list[cst.CSTNode] = []
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(reversed(node.children))
+    return found
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

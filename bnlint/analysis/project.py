@@ -45,6 +45,9 @@ MODE_UNKNOWN = "unknown"
 # A call-site argument that is the caller's own parameter, unchanged before the call
 # (`def train_net(net): ... evaluate(net)`): its mode is whatever the caller's callers pass.
 PASSED_THROUGH = "param:"
+# A call-site argument bound to what a function returns (`net = build(); evaluate(net)`):
+# its mode is the mode the project's function of that name returns a model in.
+RETURNED_BY = "returns:"
 _MAX_PASS_THROUGH = 3
 
 
@@ -87,6 +90,11 @@ class FunctionFacts:
     # (`model.train()` at the start of `fit_one_epoch`): its steps train whatever mode the
     # caller left, even when it ends in eval mode for its own validation.
     trains_in_train_mode: set[str] = field(default_factory=set)
+    # The mode of the model it returns (`def build(): return Net()` -> 'train'; 'unknown'
+    # when its returns disagree), None when it returns no model the index can see.
+    returns_mode: str | None = None
+    # The class or factory that model is built with, when every return agrees.
+    returns_class: str | None = None
 
 
 @dataclass
@@ -179,10 +187,17 @@ class ProjectIndex:
         replaced by the mode the caller's call sites give that parameter (dropped when
         unknown)."""
         through = {k: m for k, m in site.arg_modes.items() if m.startswith(PASSED_THROUGH)}
-        if not through:
+        returned = {k: m for k, m in site.arg_modes.items() if m.startswith(RETURNED_BY)}
+        if not through and not returned:
             return site
-        modes = {k: m for k, m in site.arg_modes.items() if k not in through}
+        modes = {k: m for k, m in site.arg_modes.items() if k not in through and k not in returned}
         classes = dict(site.arg_classes)
+        for key, marker in returned.items():
+            builder = self.function(marker[len(RETURNED_BY) :])
+            if builder is not None and builder.returns_mode in (MODE_TRAIN, MODE_EVAL):
+                modes[key] = builder.returns_mode
+                if builder.returns_class is not None:
+                    classes[key] = builder.returns_class
         for key, marker in through.items():
             mode, reference = self._parameter_mode(site, marker[len(PASSED_THROUGH) :], depth)
             if mode is not None:
@@ -235,7 +250,11 @@ class ProjectIndex:
         others = {
             key
             for key, reference in site.arg_classes.items()
-            if self.is_module_class(reference) is not Tri.YES or self.is_loss_or_metric(reference)
+            if self.is_loss_or_metric(reference)
+            or (
+                self.is_module_class(reference) is not Tri.YES
+                and factory_contains(reference, BATCH_NORM) is None
+            )
         }
         if not others:
             return site
@@ -269,6 +288,8 @@ class ProjectIndex:
         """
         if reference in torch_api.MODULE_BASES or canonical(reference).startswith("torch.nn."):
             return Tri.YES
+        if reference in ("object", "builtins.object"):
+            return Tri.NO
         found = self.classes_for(reference)
         if not found:
             return Tri.UNKNOWN
@@ -852,12 +873,14 @@ class _FileIndexer:
                 self._functions(node.body, prefix=f"{node.name}.")
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 order = _in_order(node.body)
-                self._function(node, order)
+                facts = self._function(node, order)
                 params = {a.arg for a in [*node.args.posonlyargs, *node.args.args]}
                 params |= {a.arg for a in node.args.kwonlyargs}
-                self._call_sites(f"{prefix}{node.name}", order, params - {"self", "cls"})
+                self._call_sites(f"{prefix}{node.name}", order, params - {"self", "cls"}, facts)
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, order: list[ast.AST]) -> None:
+    def _function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, order: list[ast.AST]
+    ) -> FunctionFacts:
         params = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
         facts = FunctionFacts(node.name, self.filename, node.lineno, params)
         tracked = set(params)
@@ -888,6 +911,7 @@ class _FileIndexer:
         self.index.functions.setdefault(node.name, []).append(facts)
         if facts.sets_mode:
             self.local_functions[node.name] = facts
+        return facts
 
     def _helper_modes(self, call: ast.Call, callee: str | None) -> list[tuple[str, str]]:
         """The modes a call of an already summarised function of this file leaves its
@@ -921,7 +945,11 @@ class _FileIndexer:
         return found
 
     def _call_sites(
-        self, caller: str, order: list[ast.AST], params: set[str] | frozenset[str] = frozenset()
+        self,
+        caller: str,
+        order: list[ast.AST],
+        params: set[str] | frozenset[str] = frozenset(),
+        function: FunctionFacts | None = None,
     ) -> None:
         """Record calls of functions with the mode each argument is in, in source order."""
         # A parameter keeps the mode its callers pass until the function changes it.
@@ -929,7 +957,19 @@ class _FileIndexer:
         classes: dict[str, str] = {}
         # `model = ctx.model`: a mode set on one name is set on the other.
         aliases: dict[str, str] = {}
+        returns: list[tuple[str | None, str | None]] = []
         for node in order:
+            if (
+                isinstance(node, ast.Return)
+                and node.value is not None
+                and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+                and function is not None
+            ):
+                mode = self._initial_mode(node.value, modes)
+                if mode is not None and mode.startswith((PASSED_THROUGH, RETURNED_BY)):
+                    mode = None
+                returns.append((mode, self._constructed_class(node.value, classes)))
+                continue
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 key = ast_nodes.dotted_name(node.targets[0])
                 if key is not None:
@@ -948,11 +988,11 @@ class _FileIndexer:
                 continue
             if not isinstance(node, ast.Call):
                 continue
-            mode = _mode_of_call(node)
-            if mode is not None:
-                modes[mode[0]] = mode[1]
-                if mode[0] in aliases:
-                    modes[aliases[mode[0]]] = mode[1]
+            mode_call = _mode_of_call(node)
+            if mode_call is not None:
+                modes[mode_call[0]] = mode_call[1]
+                if mode_call[0] in aliases:
+                    modes[aliases[mode_call[0]]] = mode_call[1]
                 continue
             callee = ast_nodes.dotted_name(node.func)
             if callee is None:
@@ -974,7 +1014,9 @@ class _FileIndexer:
                     arg_classes[position] = classes[key]
                 # `validate(ctx)` after `ctx.model.train()`: the attribute's mode, as "0.model".
                 for held, held_mode in modes.items():
-                    if held.startswith(key + ".") and not held_mode.startswith(PASSED_THROUGH):
+                    if held.startswith(key + ".") and not held_mode.startswith(
+                        (PASSED_THROUGH, RETURNED_BY)
+                    ):
                         arg_modes[f"{position}{held[len(key) :]}"] = held_mode
             known = {k: v for k, v in arg_modes.items() if v != MODE_UNKNOWN}
             if known:
@@ -999,6 +1041,12 @@ class _FileIndexer:
                 modes[key] = value
                 if key in aliases:
                     modes[aliases[key]] = value
+        if function is not None and returns:
+            found = {mode for mode, _ in returns}
+            if found != {None}:
+                function.returns_mode = found.pop() if len(found) == 1 else MODE_UNKNOWN
+                references = {reference for _, reference in returns}
+                function.returns_class = references.pop() if len(references) == 1 else None
 
     def _constructed_class(self, value: ast.expr, classes: dict[str, str]) -> str | None:
         """The class `value` constructs (through `.to(...)`-style chains, wrappers and
@@ -1008,6 +1056,11 @@ class _FileIndexer:
             callee = self.resolve(value.func)
             if callee in torch_api.MODULE_BASES:
                 return None  # a container: what it holds is in its arguments, not its class
+            if callee is not None and (
+                callee in torch_api.MODEL_FACTORIES
+                or factory_contains(callee, BATCH_NORM) is not None
+            ):
+                return callee
             return (
                 callee
                 if callee in self.local_classes or torch_api.looks_like_class(callee)
@@ -1043,6 +1096,11 @@ class _FileIndexer:
             # An imported class: the mode counts once the index knows it is a module
             # (`arg_classes`, checked by `sites_for`).
             return MODE_TRAIN
+        written = ast_nodes.dotted_name(value.func) or ""
+        plain_or_imported = "." not in written or written.split(".")[0] in self.imports
+        if plain_or_imported and callee.split(".")[0] not in _PLAIN_LIBRARIES | {"torch"}:
+            # `model = build(cfg)`: the mode the project's `build` returns, looked up later.
+            return RETURNED_BY + callee.rpartition(".")[2]
         return None
 
     def _unwrapped(self, value: ast.expr) -> ast.expr:
@@ -1132,6 +1190,8 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
                 f.evals_argument,
                 sorted(f.called),
                 sorted(f.trains_in_train_mode),
+                f.returns_mode,
+                f.returns_class,
             ]
             for found in index.functions.values()
             for f in found
@@ -1195,9 +1255,8 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
         index.helpers.setdefault(name, []).append(
             ClassFacts(str(name), str(filename), (), frozenset(references), {}, bool(opaque))
         )
-    for name, filename, line, params, sets_mode, trains, evals, called, *before in data[
-        "functions"
-    ]:
+    for name, filename, line, params, sets_mode, trains, evals, called, *rest in data["functions"]:
+        before, returns_mode, returns_class = (*rest, None, None, None)[:3]
         index.functions.setdefault(name, []).append(
             FunctionFacts(
                 str(name),
@@ -1208,7 +1267,9 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 bool(trains),
                 bool(evals),
                 set(called),
-                set(before[0]) if before else set(),
+                set(before) if before else set(),
+                None if returns_mode is None else str(returns_mode),
+                None if returns_class is None else str(returns_class),
             )
         )
     for callee, caller, filename, line, modes, classes in data["call_sites"]:

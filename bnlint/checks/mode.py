@@ -75,7 +75,12 @@ def _statement_for_insert(ctx: FileContext, at: cst.CSTNode) -> cst.CSTNode | No
             return None
         if isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
             parent = chain[index + 1] if index + 1 < len(chain) else None
-            return node if isinstance(parent, cst.IndentedBlock | cst.Module) else None
+            if not isinstance(parent, cst.IndentedBlock | cst.Module):
+                return None
+            # A decorated definition starts at its first decorator: a statement inserted
+            # between a decorator and its `def` does not parse.
+            decorators = getattr(node, "decorators", ())
+            return decorators[0] if decorators else node
     return None
 
 
@@ -252,7 +257,7 @@ class TrainNotRestored(Rule):
             if loop is None:
                 return
             candidates = self._loop_called(loop)
-            self._check(node, candidates)
+            self._check(node, candidates, loop)
             return
         self._check_helper(node)
 
@@ -267,13 +272,17 @@ class TrainNotRestored(Rule):
     def _loop_called(self, loop: cst.For | cst.While) -> set[str]:
         return set(self.ctx.values.called_in(loop.body))
 
-    def _check(self, node: cst.Call, keys: set[str]) -> None:
+    def _check(
+        self, node: cst.Call, keys: set[str], loop: cst.For | cst.While | None = None
+    ) -> None:
         ctx = self.ctx
         state = ctx.modes.state_at(node)
         if not state:
             return
         for key in sorted(keys):
             fact = ctx.modes.eval_carried_by_loop(key, at=node)
+            if fact is None and loop is not None:
+                fact = ctx.modes.eval_on_some_iterations(key, at=node, loop=loop)
             if fact is None:
                 continue
             model = ctx.models.model_for(_name_expr(key), at=node)
