@@ -46,8 +46,15 @@ CACHE_DIR_VARIABLE = "BNLINT_CACHE_DIR"
 TEMPORARY_FOLDER = "tmp"
 # A temporary file older than this belongs to no live run (a write takes milliseconds).
 STALE_TEMPORARY_SECONDS = 60.0
-# Files an entry depends on are digested whole; a larger one counts as unreadable.
-_MAX_DEPENDENCY_BYTES = 64_000_000
+# Entries, and the files an entry depends on, are read whole; a larger one is unreadable.
+_MAX_READ_BYTES = 64_000_000
+# Regular files ignore O_NONBLOCK; a FIFO opens at once instead of waiting for a writer.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by bnlint.\n"
 
 
@@ -223,6 +230,18 @@ def _read_entry(text: str) -> _Entry:
     )
 
 
+def _read_regular(path: Path) -> bytes:
+    """A regular file's bytes. Paths here come from the cache folder and its entries: a
+    FIFO or device there (reading may block or never end) or a huge file raises OSError."""
+    descriptor = os.open(path, _OPEN_FLAGS)
+    with open(descriptor, "rb", closefd=True) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_READ_BYTES:
+            raise OSError(f"{path}: not a regular file of at most {_MAX_READ_BYTES} bytes")
+        # A file growing meanwhile is read to its size at the fstat.
+        return handle.read(info.st_size)
+
+
 def write_entry(entry: Path, text: str) -> bool:
     """Write a cache entry whole or not at all; whether it was written.
 
@@ -342,7 +361,7 @@ class Cache:
         once any of them changed, appeared or disappeared.
         """
         try:
-            entry = _read_entry(self._entry(filename, data).read_text(encoding="utf-8"))
+            entry = _read_entry(_read_regular(self._entry(filename, data)).decode("utf-8"))
         except (OSError, ValueError, RecursionError):
             # Unreadable, not JSON (UnicodeDecodeError is a ValueError), nested too deeply
             # for the parser, or not the shape bnlint writes: linted afresh and rewritten.
@@ -373,11 +392,6 @@ class Cache:
     def digest_of(path: Path) -> str | None:
         """The content digest of a file an analysis read; None when it cannot be read."""
         try:
-            # Paths come from entries on disk: never a FIFO or device (reading may block or
-            # never end), never a file too large to hold.
-            info = os.stat(path)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_DEPENDENCY_BYTES:
-                return None
-            return hashlib.sha256(path.read_bytes()).hexdigest()
+            return hashlib.sha256(_read_regular(path)).hexdigest()
         except OSError:
             return None

@@ -281,6 +281,25 @@ def test_cache_get_is_a_miss_for_every_corruption(tmp_path: Path) -> None:
         assert cache.get("model.py", data) is None, name
 
 
+@posix_only
+def test_cache_entry_or_dependency_that_is_a_fifo_is_a_miss(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / "cache", "key")
+    assert cache is not None
+    data = FINDING.encode()
+    config = tmp_path / "config.yaml"
+    config.write_text("batch_size: 2\n", encoding="utf-8")
+    cache.put("model.py", data, [], None, {str(config): Cache.digest_of(config)})
+    assert cache.get("model.py", data) == ([], None)
+    config.unlink()
+    os.mkfifo(config)
+    assert _in_thread(lambda: Cache.digest_of(config)) is None
+    assert _in_thread(lambda: cache.get("model.py", data)) is None
+    entry = cache._entry("model.py", data)
+    entry.unlink()
+    os.mkfifo(entry)
+    assert _in_thread(lambda: cache.get("model.py", data)) is None
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
