@@ -20,6 +20,7 @@ their place, which has the same length in every position encoding.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,8 @@ from bnlint.fixes import apply_edits, still_parses
 from bnlint.registry import all_rules
 from bnlint.source import SourceText, UndecodableSource, decode
 from bnlint.suppression import line_suppresses
+
+logger = logging.getLogger(__name__)
 
 LINTED_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -181,7 +184,9 @@ class LintState:
         if path.suffix not in LINTED_SUFFIXES or self.too_large(len(text)) is not None:
             return None
         clean = _without_surrogates(text)
-        fixed = self.lint_text(clean, path, fix=True).fixed_text
+        result = self.lint_text(clean, path, fix=True)
+        _log_dropped_fixes(result)
+        fixed = result.fixed_text
         if fixed is None or still_parses(clean, fixed) is not None:
             return None  # the engine drops a fix that breaks the code; this is a last guard
         return _restore_surrogates(text, clean, fixed)
@@ -217,7 +222,9 @@ class LintState:
         if self.too_large(sum(len(cell.text) for cell in cells)) is not None:
             return {}
         clean = [_cell_without_surrogates(cell) for cell in cells]
-        fixed = self.lint_text(notebook_json(clean), _notebook_path(path), fix=True).fixed_text
+        result = self.lint_text(notebook_json(clean), _notebook_path(path), fix=True)
+        _log_dropped_fixes(result)
+        fixed = result.fixed_text
         if fixed is None:
             return {}
         raw_cells = json.loads(fixed)["cells"]
@@ -236,6 +243,13 @@ class LintState:
             return self.session().settings_for(path.absolute()).enabled
         except ConfigError:
             return _default_settings().enabled
+
+
+def _log_dropped_fixes(result: FileResult) -> None:
+    # The engine left out a fix whose result does not parse (a rule's bug): the other fixes
+    # still apply; the editor's server log says which one and why.
+    if result.error is not None:
+        logger.warning("%s", result.error)
 
 
 def fix_keeps_parsing(text: str, finding: Finding) -> bool:
