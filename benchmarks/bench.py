@@ -5,7 +5,9 @@ usage: python benchmarks/bench.py [--corpus DIR] [--runs N] [--tiers medium,larg
 
 The corpus comes from the benchmark corpus script (`make_corpus.sh DIR`). Every figure is a
 whole process (start-up, walk, read, parse), the median of --runs runs, page cache warm.
-Peak RSS is the largest single process of the command (the max over its children).
+Peak RSS is the largest single process of the command (the max over its children). CPU is
+user + system seconds of the command and all its processes: on a machine other work is
+also using, wall times swing with the load while CPU seconds stay comparable.
 Ratios are to the 1-process `ast.parse` floor measured in the same run.
 `--compare REV` also times bnlint as it was at a git revision (its package extracted to a
 temporary folder and put first on PYTHONPATH), so a change is judged against its parent in
@@ -32,7 +34,8 @@ import resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.perf_counter() - start
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, usage.ru_maxrss, code, usage.ru_utime + usage.ru_stime)
 """
 
 
@@ -42,10 +45,11 @@ class Measure:
     wall: float
     rss_mib: float
     code: int
+    cpu: float = 0.0
 
 
 def measure(label: str, command: list[str], runs: int, cwd: Path | None = None) -> Measure:
-    walls, rss, code = [], [], 0
+    walls, rss, cpus, code = [], [], [], 0
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-c", _WRAPPER, *command],
@@ -57,7 +61,8 @@ def measure(label: str, command: list[str], runs: int, cwd: Path | None = None) 
         walls.append(float(out[0]))
         rss.append(int(out[1]) / 1024)
         code = int(out[2])
-    return Measure(label, statistics.median(walls), max(rss), code)
+        cpus.append(float(out[3]))
+    return Measure(label, statistics.median(walls), max(rss), code, statistics.median(cpus))
 
 
 def corpus_size(path: Path) -> tuple[int, int]:
@@ -167,18 +172,19 @@ def run_tier(name: str, target: Path, args: argparse.Namespace) -> list[dict[str
     shutil.rmtree(work, ignore_errors=True)
     base = rows[0].wall
     print(f"\n## {name}: {files} files, {size / 1e6:.2f} MB ({target})\n")
-    print("| command | wall s | files/s | MB/s | peak RSS MiB | x floor |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| command | wall s | CPU s | files/s | MB/s | peak RSS MiB | x floor |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     out = []
     for row in rows:
         print(
-            f"| {row.label} | {row.wall:.2f} | {files / row.wall:.0f} | {size / 1e6 / row.wall:.2f} | {row.rss_mib:.0f} | {row.wall / base:.2f} |"
+            f"| {row.label} | {row.wall:.2f} | {row.cpu:.2f} | {files / row.wall:.0f} | {size / 1e6 / row.wall:.2f} | {row.rss_mib:.0f} | {row.wall / base:.2f} |"
         )
         out.append(
             {
                 "tier": name,
                 "command": row.label,
                 "wall": row.wall,
+                "cpu": row.cpu,
                 "rss_mib": row.rss_mib,
                 "ratio": row.wall / base,
             }
@@ -188,22 +194,25 @@ def run_tier(name: str, target: Path, args: argparse.Namespace) -> list[dict[str
 
 def one_file(args: argparse.Namespace) -> None:
     target = HERE.parent / "fixtures" / "train_resnet.py"
-    if target.exists():
-        row = measure(
-            "bnlint one file, from process start",
-            [
-                sys.executable,
-                "-m",
-                "bnlint",
-                "check",
-                "--no-cache",
-                "--exit-zero",
-                "-q",
-                str(target),
-            ],
-            max(args.runs, 5),
+    if not target.exists():
+        return
+    command = [sys.executable, "-m", "bnlint", "check", "--no-cache", "--exit-zero", "-q"]
+    work = Path(tempfile.mkdtemp(prefix="bnlint-bench-"))
+    builds: list[tuple[str, list[str]]] = [("", [*command, str(target)])]
+    old = extract_revision(args.compare) if args.compare else None
+    if old is not None:
+        builds.append((f" at {args.compare}", with_pythonpath([*command, str(target)], old)))
+    print()
+    for label, line in builds:
+        # From a folder of its own: the checkout's package must not shadow the revision's.
+        row = measure("one file", line, max(args.runs, 5), cwd=work)
+        print(
+            f"one file{label} ({target.name}): {row.wall:.3f} s wall, {row.cpu:.3f} s CPU, "
+            f"{row.rss_mib:.0f} MiB"
         )
-        print(f"\none file ({target.name}): {row.wall:.3f} s wall, {row.rss_mib:.0f} MiB")
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def scaling(corpus: Path, args: argparse.Namespace) -> None:
