@@ -394,3 +394,21 @@ def test_a_burst_of_edits_is_linted_once_when_typing_pauses(
     time.sleep(0.5)
     is_push = lambda m: m.get("method") == "textDocument/publishDiagnostics"  # noqa: E731
     assert client.received(is_push) == []
+
+
+def test_exit_during_a_lint_ends_the_server_cleanly(client: LspClient, tmp_path: Path) -> None:
+    _open(client, tmp_path / "large.py", "import torch\n" + MODEL.format(number=0) * 250)
+    time.sleep(0.5)  # the lint is under way, in libcst's native parser or the rules
+    # Interpreter shutdown under a thread in native code used to abort (SIGABRT, -6).
+    assert client.close() == 0
+
+
+def test_exit_without_shutdown_is_exit_code_1(tmp_path: Path) -> None:
+    client, _ = start(tmp_path, {})
+    client.notify("exit", {})
+    try:
+        assert client.process.wait(timeout=60) == 1
+    finally:
+        for stream in (client.process.stdin, client.process.stdout, client.process.stderr):
+            if stream is not None:
+                stream.close()

@@ -39,11 +39,11 @@ from bnlint.lsp.convert import (
 def server_command(stdio: bool) -> None:
     """Run the Language Server (LSP) over standard input and output, for editors."""
     try:
-        from bnlint.lsp.server import build_server
+        from bnlint.lsp.server import serve_stdio
     except ImportError:
         click.echo('error: `bnlint server` needs pygls: pip install "bnlint[lsp]"', err=True)
         sys.exit(2)
-    build_server().start_io()
+    serve_stdio()
 
 
 __all__ = [

@@ -15,17 +15,20 @@ pauses, and a lint that a newer edit made stale is dropped before it starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from cattrs import transform_error
 from cattrs.errors import BaseValidationError
@@ -161,6 +164,21 @@ def build_server() -> LanguageServer:
     )
     BnlintServer(server).register()
     return server
+
+
+def serve_stdio() -> NoReturn:
+    """Run the server over standard input and output until `exit`, then end the process.
+
+    Ended with os._exit, not by returning: a lint may still be running on the worker thread,
+    inside libcst's native parser, and interpreter shutdown under such a thread aborts the
+    process (SIGABRT) instead of exiting. The exit code is LSP's: 0 after `shutdown`, else 1.
+    """
+    server = build_server()
+    server.start_io()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(0 if getattr(server.protocol, "_shutdown", False) else 1)
 
 
 def _path_of(uri: str) -> Path:
