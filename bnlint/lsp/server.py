@@ -23,6 +23,7 @@ import os
 import queue
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
@@ -173,6 +174,9 @@ def serve_stdio() -> NoReturn:
     inside libcst's native parser, and interpreter shutdown under such a thread aborts the
     process (SIGABRT) instead of exiting. The exit code is LSP's: 0 after `shutdown`, else 1.
     """
+    # Checking a quick fix compiles the user's code: its SyntaxWarnings (`x is 1`) are
+    # Python's to show when the code runs, not lines in the server's log on every request.
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
     server = build_server()
     server.start_io()
     for stream in (sys.stdout, sys.stderr):
