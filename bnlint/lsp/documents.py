@@ -157,11 +157,16 @@ class LintState:
         """Why a document of `size` characters is not linted, or None when it is."""
         if size <= self.max_chars:
             return None
-        also = " (`bnlint check` skips such files too)" if self.max_chars == MAX_FILE_CHARS else ""
+        over = f"bnlint did not lint this document: it has {size:,} characters, more than the "
+        if self.max_chars < MAX_FILE_CHARS:
+            return (
+                f"{over}{self.max_chars:,} the editor allows (initializationOptions."
+                "maxDocumentChars); raise that limit, or split the file, to have it linted"
+            )
         return (
-            f"bnlint did not lint this document: it has {size:,} characters, more than the "
-            f"{self.max_chars:,} it lints in an editor{also}; parsing a file this large takes "
-            "minutes and gigabytes of memory. Split the file, or lint a smaller part of it"
+            f"{over}{self.max_chars:,} bnlint analyses (`bnlint check` skips such files too): "
+            "parsing it would take minutes and gigabytes of memory; split the file to have it "
+            "linted"
         )
 
     def lint_document(self, text: str, path: Path) -> Linted:
