@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
+
+if TYPE_CHECKING:
+    from bnlint.analysis.project import FunctionFacts
 
 
 def argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.Arg | None:
@@ -50,3 +55,18 @@ def boolean(node: cst.BaseExpression) -> bool | None:
     if isinstance(node, cst.Name) and node.value in ("True", "False"):
         return node.value == "True"
     return None
+
+
+def argument_for(call: cst.Call, summary: FunctionFacts) -> cst.BaseExpression | None:
+    """The argument `call` gives the parameter its function returns unchanged, if any."""
+    param = summary.returns_param
+    if param is None or param not in summary.params:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param:
+            return arg.value
+    index = summary.params.index(param)
+    if summary.params[:1] == ("self",):
+        index -= 1
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[index].value if 0 <= index < len(positional) else None

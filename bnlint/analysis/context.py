@@ -184,7 +184,9 @@ class FileContext:
         """The scopes around `at` (the module, functions, classes, lambdas), outermost first:
         what the semantic model's questions take to resolve a name read at `at`."""
         return [
-            node for node in reversed(self.chain(at)) if isinstance(node, _SCOPES) and node is not at
+            node
+            for node in reversed(self.chain(at))
+            if isinstance(node, _SCOPES) and node is not at
         ]
 
     def code_for(self, node: cst.CSTNode) -> str:

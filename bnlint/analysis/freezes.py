@@ -30,6 +30,8 @@ class Freezes:
     frozen_at: dict[tuple[str | None, str], cst.CSTNode] = field(default_factory=dict)
     # Keys put in eval mode anywhere in the file.
     evaluated: set[str] = field(default_factory=set)
+    # The `eval()` calls of each of `evaluated`.
+    evaluated_at: dict[str, list[cst.Call]] = field(default_factory=dict)
     # The file freezes BatchNorm some other way (a BN-only eval loop, a `train()` override,
     # FrozenBatchNorm, `track_running_stats`, `momentum = 0`).
     handles_bn: bool = False
@@ -80,6 +82,7 @@ class _FreezeScanner(cst.CSTVisitor):
             func.attr.value == "train" and node.args and boolean(node.args[0].value) is False
         ):
             self.found.evaluated.add(key)
+            self.found.evaluated_at.setdefault(key, []).append(node)
         if (
             func.attr.value == "requires_grad_"
             and node.args

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import torch_api
+from bnlint.analysis.calls import argument_for
 from bnlint.analysis.contents import LOOKED_UP, Built, built_by, contains, factory_contains
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.semantic.scopes import model_key as model_key  # rules read it from here
@@ -253,7 +254,12 @@ class ModelIndex:
                 contains(built, DROPOUT, self.project),
                 f"constructed with `{_short(self.ctx, func)}(...)`",
             )
-        summary = self.project.function(reference.rpartition(".")[2])
+        module, _, simple = reference.rpartition(".")
+        summary = self.project.function(simple, self.ctx.filename, module or None)
+        given = None if summary is None else argument_for(call, summary)
+        if given is not None:
+            # `model = reload_model(model, path)`: the same model back.
+            return self._from_value(key, given, scope, depth + 1)
         if summary is not None and summary.returns_mode is not None:
             # `net = build(cfg)`: a function of the project that returns a model.
             returned = summary.returns_class

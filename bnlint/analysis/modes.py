@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import torch_api
+from bnlint.analysis.calls import argument_for
 from bnlint.analysis.intent import is_eval_name
 from bnlint.analysis.models import caller_text, model_key
 from bnlint.analysis.names import dotted_name
@@ -746,10 +747,21 @@ class ModeFlow:
             elif other == key:
                 source = self._lookup(key, state)  # `model = model.cuda()`
         elif isinstance(value, cst.Call):
+            given = self._given_back(value)
+            if given is not None:
+                return self._value_facts(key, given, state)
             source = self._constructed(key, value, state)
         if chain_mode is not None:
             return frozenset({chain_mode})
         return source
+
+    def _given_back(self, call: cst.Call) -> cst.BaseExpression | None:
+        """The argument a project function returns unchanged (`reload_model(model, path)`)."""
+        name = dotted_name(call.func)
+        if name is None or ("." in name and not name.startswith("self.")):
+            return None  # a plain function of the project, or a method of this class
+        summary = self.ctx.project_index.function(name.rpartition(".")[2], self.ctx.filename)
+        return None if summary is None else argument_for(call, summary)
 
     def _constructed(self, key: str, call: cst.Call, state: State) -> Facts | None:
         func = call.func

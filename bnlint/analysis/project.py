@@ -95,6 +95,9 @@ class FunctionFacts:
     returns_mode: str | None = None
     # The class or factory that model is built with, when every return agrees.
     returns_class: str | None = None
+    # The parameter every return gives back unchanged (`def reload(model, path): ...;
+    # return model`): the caller gets its own argument back.
+    returns_param: str | None = None
 
 
 @dataclass
@@ -155,7 +158,9 @@ class ProjectIndex:
         """One digest of every indexed file's content."""
         return hashlib.sha256(repr(sorted(self.digests.items())).encode()).hexdigest()[:16]
 
-    def function(self, name: str) -> FunctionFacts | None:
+    def function(
+        self, name: str, near: str | None = None, module: str | None = None
+    ) -> FunctionFacts | None:
         """The summary of `name` when every definition of that name agrees.
 
         >>> index.function("set_eval").sets_mode   # `def set_eval(m): m.eval()`
@@ -167,6 +172,24 @@ class ProjectIndex:
         first = found[0]
         if all(f.sets_mode == first.sets_mode and f.params == first.params for f in found[1:]):
             return first
+        if near is not None:
+            # Several definitions disagree: the one of the module it was imported from
+            # (`from audio_model import lipreading`), of the caller's own file, else of its
+            # folder (`from model import *` in a script beside `model.py`).
+            folder = Path(near).parent
+            module_path = (module or "").lstrip(".").replace(".", "/")
+            for candidates in (
+                [
+                    f
+                    for f in found
+                    if module_path
+                    and Path(f.filename).with_suffix("").as_posix().endswith(module_path)
+                ],
+                [f for f in found if f.filename == near],
+                [f for f in found if Path(f.filename).parent == folder],
+            ):
+                if len(candidates) == 1:
+                    return candidates[0]
         return None
 
     def sites_for(self, name: str, filename: str) -> list[CallSite]:
@@ -958,6 +981,9 @@ class _FileIndexer:
         # `model = ctx.model`: a mode set on one name is set on the other.
         aliases: dict[str, str] = {}
         returns: list[tuple[str | None, str | None]] = []
+        given_back: set[str | None] = set()
+        # Names bound to a parameter's own object (whatever mode it is put in).
+        identity = {p: p for p in params}
         for node in order:
             if (
                 isinstance(node, ast.Return)
@@ -966,6 +992,8 @@ class _FileIndexer:
                 and function is not None
             ):
                 mode = self._initial_mode(node.value, modes)
+                returned = _receiver_key(self._unwrapped(node.value))
+                given_back.add(None if returned is None else identity.get(returned))
                 if mode is not None and mode.startswith((PASSED_THROUGH, RETURNED_BY)):
                     mode = None
                 returns.append((mode, self._constructed_class(node.value, classes)))
@@ -973,6 +1001,11 @@ class _FileIndexer:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 key = ast_nodes.dotted_name(node.targets[0])
                 if key is not None:
+                    source_key = _receiver_key(self._unwrapped(node.value))
+                    same = identity.get(source_key) if source_key is not None else None
+                    identity.pop(key, None)
+                    if same is not None:
+                        identity[key] = same
                     aliases.pop(key, None)
                     source = ast_nodes.dotted_name(node.value)
                     if source is not None and "." in source:
@@ -1041,6 +1074,8 @@ class _FileIndexer:
                 modes[key] = value
                 if key in aliases:
                     modes[aliases[key]] = value
+        if function is not None and len(given_back) == 1:
+            function.returns_param = given_back.pop()
         if function is not None and returns:
             found = {mode for mode, _ in returns}
             if found != {None}:
@@ -1192,6 +1227,7 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
                 sorted(f.trains_in_train_mode),
                 f.returns_mode,
                 f.returns_class,
+                f.returns_param,
             ]
             for found in index.functions.values()
             for f in found
@@ -1256,7 +1292,7 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
             ClassFacts(str(name), str(filename), (), frozenset(references), {}, bool(opaque))
         )
     for name, filename, line, params, sets_mode, trains, evals, called, *rest in data["functions"]:
-        before, returns_mode, returns_class = (*rest, None, None, None)[:3]
+        before, returns_mode, returns_class, returns_param = (*rest, None, None, None, None)[:4]
         index.functions.setdefault(name, []).append(
             FunctionFacts(
                 str(name),
@@ -1270,6 +1306,7 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 set(before) if before else set(),
                 None if returns_mode is None else str(returns_mode),
                 None if returns_class is None else str(returns_class),
+                None if returns_param is None else str(returns_param),
             )
         )
     for callee, caller, filename, line, modes, classes in data["call_sites"]:

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import torch_api
+from bnlint.analysis.calls import argument_for
+from bnlint.analysis.names import dotted_name
 from bnlint.analysis.semantic.scopes import literal_key, model_key
 from bnlint.analysis.walk import visit as visit_tree
 
@@ -90,6 +92,34 @@ class Values:
             found = self._called[id(node)] = frozenset(keys)
         return found
 
+    def passed_to(self, function: cst.FunctionDef, param: str) -> list[tuple[str, cst.Call]]:
+        """What this file's calls of `function` pass as its parameter `param`: the argument's
+        key and the call, for each call that passes a plain name or attribute there.
+
+        >>> `def train_val(net, ...)` ... `train_val(model, loader)` -> [('model', <call>)]
+        """
+        params = [p.name.value for p in [*function.params.posonly_params, *function.params.params]]
+        if param not in params:
+            return []
+        index = params.index(param) - (1 if params[:1] == ["self"] else 0)
+        name = function.name.value
+        found = []
+        for call in self.ctx.semantic.calls:
+            written = dotted_name(call.func)
+            if written is None or written.rpartition(".")[2] != name:
+                continue
+            if "." in written and not written.startswith("self."):
+                continue
+            positional = [a for a in call.args if a.keyword is None and not a.star]
+            given = next(
+                (a.value for a in call.args if a.keyword is not None and a.keyword.value == param),
+                positional[index].value if 0 <= index < len(positional) else None,
+            )
+            key = None if given is None else model_key(given)
+            if key is not None:
+                found.append((key, call))
+        return found
+
     def _qualified(self, expr: cst.BaseExpression) -> str | None:
         return self.ctx.names.qualified_name(expr.func) if isinstance(expr, cst.Call) else None
 
@@ -105,6 +135,12 @@ class Values:
             if unwrapped is inner:
                 break
             inner = unwrapped
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name):
+            # `model = reload_model(model, path)`: a project function that returns its argument.
+            summary = self.ctx.project_index.function(inner.func.value, self.ctx.filename)
+            given = None if summary is None else argument_for(inner, summary)
+            if given is not None:
+                return model_key(given) == key
         return inner is not value and model_key(inner) == key
 
     def sources(self, key: str, scope: Scope, depth: int = 0) -> list[cst.BaseExpression]:

@@ -421,7 +421,7 @@ class FrozenBnStillUpdating(Rule):
     severity = Severity.WARNING
     triggers = (b"requires_grad",)
     message = (
-        "`{frozen}` is frozen with `requires_grad=False` but holds BatchNorm, and "
+        "`{frozen}` is frozen with `requires_grad=False` but {holds}, and "
         "`{model}.train()` puts it back in training mode, so its running statistics keep "
         "updating with every batch"
     )
@@ -442,23 +442,72 @@ class FrozenBnStillUpdating(Rule):
         model = self.ctx.models.model_for(func.value, at=node)
         if model is None:
             return
+        # The model trained here, and the models callers pass for it when it is a parameter
+        # (`model.f` frozen in `__main__`, `net.train()` in `train_val(net, ...)`).
+        candidates: list[tuple[str, ModelFacts, cst.CSTNode | None]] = [(key, model, None)]
+        function = self.ctx.enclosing(node, cst.FunctionDef)
+        if function is not None:
+            for given, call in self.ctx.values.passed_to(function, key):
+                facts = self.ctx.models.model_for(_name_expr(given), at=call)
+                if facts is not None:
+                    candidates.append((given, facts, call))
+        for candidate, candidate_facts, site in candidates:
+            if self._check_frozen(node, key, candidate, candidate_facts, site):
+                return
+
+    def _check_frozen(
+        self,
+        node: cst.Call,
+        key: str,
+        candidate: str,
+        model: ModelFacts,
+        call: cst.CSTNode | None,
+    ) -> bool:
+        scan = self.ctx.freezes
         for owner_class, frozen in scan.frozen:
-            relative = self._relative(key, model, owner_class, frozen)
+            relative = self._relative(candidate, model, owner_class, frozen)
             if relative is None:
                 continue
-            shown = f"{key}.{relative}" if relative else key
+            shown = f"{candidate}.{relative}" if relative else candidate
+            # A frozen part put in eval somewhere stays frozen. The whole model's `eval()`
+            # counts only under the condition that freezes it (`if args.weights == "freeze":`),
+            # not for a validation phase, which this `train()` undoes for the next steps.
+            where = scan.frozen_at.get((owner_class, frozen))
             if any(
-                e == part or e.startswith(part + ".")
+                (e == part or e.startswith(part + "."))
+                and (e not in (key, candidate) or self._same_condition(scan.evaluated_at[e], where))
                 for e in scan.evaluated
                 for part in (frozen, shown)
             ):
                 continue
-            if self._contains_bn(model, relative) is not Tri.YES:
+            held = self._contains_bn(model, relative)
+            holds = "holds BatchNorm"
+            if held is Tri.UNKNOWN and relative and model.batch_norm is Tri.YES:
+                # The part's class is not visible, but the model holds BatchNorm: the frozen
+                # feature extractor is where it usually is.
+                held = Tri.YES
+                holds = f"is part of `{candidate}`, which holds BatchNorm"
+            if held is not Tri.YES:
                 continue
-            where = scan.frozen_at.get((owner_class, frozen))
             steps = [] if where is None else [(where, f"`{frozen}`'s parameters are frozen here")]
-            self.report(node, frozen=shown, model=key, related=steps)
-            return
+            if call is not None:
+                steps.append((call, f"`{candidate}` is passed here as `{key}`"))
+            self.report(node, frozen=shown, model=key, holds=holds, related=steps)
+            return True
+        return False
+
+    def _same_condition(self, calls: list[cst.Call], freeze: cst.CSTNode | None) -> bool:
+        """Whether one of `calls` runs under the same `if` test as `freeze` (or both under
+        none)."""
+        if freeze is None:
+            return True
+        condition = self.ctx.enclosing(freeze, cst.If)
+        wanted = None if condition is None else self.ctx.code_for(condition.test)
+        for call in calls:
+            around = self.ctx.enclosing(call, cst.If)
+            if (None if around is None else self.ctx.code_for(around.test)) == wanted:
+                return True
+        return False
 
     @staticmethod
     def _relative(key: str, model: ModelFacts, owner: str | None, frozen: str) -> str | None:
