@@ -39,6 +39,23 @@ def train(train_loader, test_loader, epochs=25):
                 print(epoch, i, correct)
 
 
+def train_segmentation(traindataloader, testdataloader, epochs=25):
+    seg = PointNetCls(k=50)
+    optimizer = torch.optim.Adam(seg.parameters(), lr=0.001)
+    for epoch in range(epochs):
+        for i, data in enumerate(traindataloader, 0):
+            points, target = data
+            seg.train()
+            optimizer.zero_grad()
+            F.nll_loss(seg(points), target).backward()
+            optimizer.step()
+            if i % 10 == 0:
+                j, data = next(enumerate(testdataloader, 0))
+                points, target = data
+                pred = seg(points)  # expect: BN101
+                print(epoch, i, j, pred.argmax(1).eq(target).float().mean().item())
+
+
 def train_with_eval(train_loader, test_loader, epochs=25):
     classifier = PointNetCls(k=16)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=0.001)
