@@ -20,6 +20,7 @@ import stat
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -206,6 +207,10 @@ def _apply_checked(
     return apply_edits(source, edits), kept, []
 
 
+def _fix_counts(findings: Sequence[Finding]) -> Counter[tuple[str, str, tuple[str, ...]]]:
+    return Counter(_fix_key(finding) for finding in findings if finding.fix is not None)
+
+
 def fix_until_stable(
     source: SourceText,
     findings: list[Finding],
@@ -218,11 +223,14 @@ def fix_until_stable(
 
     Every round's text is parsed before it is kept: a fix whose result does not parse
     (as strictly as the original text parses) is left out and listed in `rejected`, and its
-    finding is reported without a fix.
+    finding is reported without a fix. A fix after which its finding is still there (a
+    rule that does not see its own fix) is taken back, so that it is not applied again
+    each round and each run; the notice says so.
     """
     current = source
     applied = 0
     rejected: list[RejectedFix] = []
+    ineffective: list[str] = []
     refused: set[tuple[str, str, tuple[str, ...]]] = set()
     level: int | None = None
     for _ in range(MAX_FIX_ROUNDS):
@@ -241,9 +249,23 @@ def fix_until_stable(
         refused.update(_fix_key(finding) for finding, _ in dropped)
         if not kept:
             continue
-        current = SourceText(text, current.encoding, current.bom)
+        fixed_text = SourceText(text, current.encoding, current.bom)
+        new_findings, new_notice = relint(fixed_text)
+        before, done = _fix_counts(candidates), _fix_counts(kept)
+        after = _fix_counts(unsuppressed(new_findings, fixed_text))
+        stuck = {key for key in done if after[key] > before[key] - done[key]}
+        if stuck:
+            # Take the round back and redo it without the fixes that did not fix.
+            refused |= stuck
+            ineffective.extend(
+                f"{finding.code}'s fix `{finding.fix.message}` (line "
+                f"{finding.span.start.row}) was not applied: its finding remains after it"
+                for finding in kept
+                if finding.fix is not None and _fix_key(finding) in stuck
+            )
+            continue
+        current, findings, notice = fixed_text, new_findings, new_notice
         applied += len(kept)
-        findings, notice = relint(current)
     if refused:
         findings = [
             replace(finding, fix=None)
@@ -251,6 +273,8 @@ def fix_until_stable(
             else finding
             for finding in findings
         ]
+    if ineffective:
+        notice = "; ".join([*([notice] if notice else []), *ineffective])
     return FixOutcome(current, findings, notice, applied, rejected)
 
 

@@ -555,3 +555,52 @@ def test_a_report_file_keeps_its_mode_and_a_pipe_stays_a_pipe(tmp_path: Path) ->
     assert result.exit_code == 0, result.stderr
     assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert json.loads(received[0])
+
+
+def test_an_inserted_statement_goes_before_the_decorators() -> None:
+    text = (
+        "import torch\nimport torchvision\n\nmodel = torchvision.models.resnet18()\n"
+        'model.load_state_dict(torch.load("w.pt"))\n\n\n'
+        "@torch.no_grad()\ndef predict(x, out=model(torch.zeros(1, 3, 224, 224))):\n"
+        "    return out\n"
+    )
+    fixed = _fixed(text, "BN101")
+    assert fixed == text.replace("\n@torch", "\nmodel.eval()\n@torch")
+
+
+def test_a_fix_after_which_its_finding_remains_is_taken_back() -> None:
+    # A rule that does not see its own fix would insert the same line each round, and
+    # again on each later run: the round is taken back and the other fixes kept.
+    source = SourceText("a = 1\nb = 2\n")
+    stuck = _finding("BN101", 1, 1, 1, "model.eval()\n")
+    good = _finding("BN105", 2, 5, 6, "20")
+
+    def relint(text: SourceText) -> tuple[list[Finding], str | None]:
+        return [stuck], None  # the inserted line changes nothing for this rule
+
+    outcome = fix_until_stable(source, [stuck, good], None, relint, unsafe=False)
+    assert outcome.source.text == "a = 1\nb = 20\n"
+    assert outcome.applied == 1
+    assert outcome.rejected == []
+    assert outcome.notice is not None
+    assert "BN101's fix" in outcome.notice
+    assert "its finding remains" in outcome.notice
+    assert [(f.code, f.fix) for f in outcome.findings] == [("BN101", None)]
+
+
+def test_a_fix_waiting_a_round_is_not_taken_for_one_that_did_not_fix() -> None:
+    # Two findings with the same fix at two places; one waits a round (it overlaps a
+    # third fix): its finding is still there after the first round, rightly.
+    source = SourceText("m.eval\nm.eval\n")
+    first = _finding("BN105", 1, 3, 7, "eval()")
+    second = _finding("BN105", 2, 3, 7, "eval()")
+    blocker = _finding("BN202", 2, 1, 4, "m.e")
+    rounds: list[str] = []
+
+    def relint(text: SourceText) -> tuple[list[Finding], str | None]:
+        rounds.append(text.text)
+        return ([] if text.text.count("eval()") == 2 else [second]), None
+
+    outcome = fix_until_stable(source, [first, second, blocker], None, relint, unsafe=False)
+    assert outcome.notice is None
+    assert outcome.source.text.count("eval()") == 2

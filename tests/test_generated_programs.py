@@ -312,6 +312,8 @@ def ml_modules(draw: st.DrawFn) -> str:
                     "for m in model.modules():\n    if isinstance(m, nn.BatchNorm2d):\n"
                     "        m.momentum = (0.99)",
                     "with torch.no_grad():\n    out = model(images)",
+                    "@torch.no_grad()\n@staticmethod\ndef predict(x, out=model(images)):\n"
+                    "    return out",
                 ]
             )
         )
