@@ -1,5 +1,5 @@
-# `validate(ctx)` calls `ctx.model.eval()` and never switches back; the epoch loop sets
-# train mode only once, before the loop, so every epoch after the first trains in eval mode.
+# `validate(ctx)` calls `ctx.model.eval()` and never switches back; the epoch loops set train
+# mode only once, before the loop (on `ctx.model` or an alias of it), so later epochs train in eval mode.
 import torch
 import torch.nn as nn
 from torchvision.models import resnet18
@@ -36,6 +36,18 @@ def fit(ctx, train_loader, val_loader, epochs):
         print(epoch, validate(ctx, val_loader))
 
 
+def fit_through_alias(ctx, train_loader, val_loader, epochs):
+    model = ctx.model
+    model.train()
+    for epoch in range(epochs):
+        for images, labels in train_loader:
+            ctx.optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(images), labels)
+            loss.backward()  # expect: BN102
+            ctx.optimizer.step()
+        print(epoch, validate(ctx, val_loader))
+
+
 def fit_restored(ctx, train_loader, val_loader, epochs):
     ctx.model.train()
     for epoch in range(epochs):
@@ -51,4 +63,5 @@ def main(train_loader, val_loader):
     model = resnet18(num_classes=10)
     ctx = Context(model, torch.optim.SGD(model.parameters(), lr=0.1))
     fit(ctx, train_loader, val_loader, 10)
+    fit_through_alias(ctx, train_loader, val_loader, 10)
     fit_restored(ctx, train_loader, val_loader, 10)
