@@ -1,5 +1,5 @@
 # `validate(ctx)` calls `ctx.model.eval()` and never switches back; the epoch loops set train
-# mode only once, before the loop (on `ctx.model` or an alias of it), so later epochs train in eval mode.
+# mode once, before the loop (on `ctx.model` or an alias), so later epochs train in eval mode.
 import torch
 import torch.nn as nn
 from torchvision.models import resnet18
