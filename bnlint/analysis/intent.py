@@ -313,6 +313,35 @@ class Intent:
                 return Purpose("on a `volatile=True` input (grad-free inference)", "evaluating")
         return None
 
+    def trains_within(self, node: cst.CSTNode) -> bool:
+        """Whether `node` (a loop, a block) runs a training step anywhere inside."""
+        return _contains_training(self.ctx, node)
+
+    def training_loop_around(self, at: cst.CSTNode, key: str) -> cst.For | cst.While | None:
+        """The innermost loop around `at` that trains and never calls `key.train()` itself:
+        an `eval()` put at `at` would carry into its next training steps."""
+        for node in self._chain(at)[1:]:
+            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                return None
+            if isinstance(node, cst.For | cst.While) and self.trains_within(node.body):
+                code = self.ctx.code_for(node.body)
+                return None if f"{key}.train(" in code else node
+        return None
+
+    def evaluation_loop_start(self, at: cst.CSTNode, key: str) -> cst.BaseStatement | None:
+        """The outermost loop around `at` that trains nothing and does not rebind `key`,
+        inside `at`'s function: where `key.eval()` goes once, before the loop, instead of
+        once per item."""
+        found: cst.BaseStatement | None = None
+        for node in self._chain(at)[1:]:
+            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef | cst.Module):
+                break
+            if isinstance(node, cst.For | cst.While):
+                if self.trains_within(node) or _binds(self.ctx, node, key):
+                    break
+                found = node
+        return found
+
     def _in_pytest_function(self, at: cst.CSTNode) -> bool:
         function = self.ctx.enclosing(at, cst.FunctionDef)
         return function is not None and function.name.value.startswith("test")
@@ -499,6 +528,14 @@ class _StepFinder(cst.CSTVisitor):
         if isinstance(node, cst.Call) and is_training_step(node, self.ctx):
             self.found = True
         return not self.found
+
+
+def _binds(ctx: FileContext, node: cst.CSTNode, key: str) -> bool:
+    """Whether `node` assigns `key` (or loops with it as its target)."""
+    scope: cst.CSTNode = ctx.enclosing(node, cst.FunctionDef) or ctx.module
+    facts = ctx.scope_facts(scope)  # type: ignore[arg-type]
+    values = [*facts.assignments.get(key, []), *facts.loop_sources.get(key, [])]
+    return any(any(n is node for n in ctx.chain(value)) for value in values)
 
 
 def _contains_training(ctx: FileContext, function: cst.CSTNode) -> bool:

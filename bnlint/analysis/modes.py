@@ -215,6 +215,20 @@ class ModeFlow:
             return None
         return sorted(carried, key=lambda f: f.reason)[0]
 
+    def bare_mode_attribute(self, key: str, at: cst.CSTNode) -> bool:
+        """Whether the function (or module) around `at` writes `key.eval` as a statement
+        without calling it (BN105): the mode the author meant to set."""
+        scope: cst.CSTNode = self.ctx.enclosing(at, cst.FunctionDef) or self.ctx.module
+        for node in _walk(scope):
+            if (
+                isinstance(node, cst.Expr)
+                and isinstance(node.value, cst.Attribute)
+                and node.value.attr.value == "eval"
+                and model_key(node.value.value) == key
+            ):
+                return True
+        return False
+
     def eval_on_some_iterations(
         self, key: str, at: cst.CSTNode, loop: cst.For | cst.While
     ) -> Fact | None:

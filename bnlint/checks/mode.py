@@ -139,14 +139,6 @@ class MissingEval(Rule):
             return
         if fact.inside and self._deliberate(fact.inside, purpose, node) and _dropout_only(model):
             return
-        anchor = purpose.node or _statement_for_insert(ctx, node)
-        fix = None
-        if anchor is not None:
-            fix = NodeFix(
-                Applicability.UNSAFE,
-                f"Insert `{model.key}.eval()`",
-                (InsertBefore(anchor, f"{model.key}.eval()"),),
-            )
         self.report(
             node,
             model=model.key,
@@ -154,9 +146,31 @@ class MissingEval(Rule):
             reason=fact.reason,
             effect=model.training_effect(),
             purpose=purpose.purpose,
-            fix=fix,
+            fix=self._fix(node, model.key, purpose),
             related=_training_path(ctx, model.key, fact, node, purpose),
         )
+
+    def _fix(self, node: cst.Call, key: str, purpose: Purpose) -> NodeFix | None:
+        """`key.eval()` where the model is prepared for evaluation: before the evaluation
+        context, or before the loop over the items it evaluates (never once per item); and
+        `key.train()` at the top of a training loop the `eval()` would otherwise carry into."""
+        ctx = self.ctx
+        if ctx.modes.bare_mode_attribute(key, node):
+            return None  # BN105 calls the bare `key.eval` already: one `eval()` is enough
+        anchor: cst.CSTNode | None = purpose.node or ctx.intent.evaluation_loop_start(node, key)
+        anchor = anchor or _statement_for_insert(ctx, node)
+        if anchor is None:
+            return None
+        edits: list[InsertBefore] = [InsertBefore(anchor, f"{key}.eval()")]
+        title = f"Insert `{key}.eval()`"
+        loop = ctx.intent.training_loop_around(anchor, key)
+        if loop is not None:
+            body = loop.body
+            if not isinstance(body, cst.IndentedBlock) or not body.body:
+                return None
+            edits.insert(0, InsertBefore(body.body[0], f"{key}.train()"))
+            title += f" and `{key}.train()` at the top of the training loop"
+        return NodeFix(Applicability.UNSAFE, title, tuple(edits))
 
 
 def _dropout_only(model: ModelFacts) -> bool:
