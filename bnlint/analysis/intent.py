@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -344,7 +345,29 @@ class Intent:
 
     def _in_pytest_function(self, at: cst.CSTNode) -> bool:
         function = self.ctx.enclosing(at, cst.FunctionDef)
-        return function is not None and function.name.value.startswith("test")
+        if function is None or not function.name.value.startswith("test"):
+            return False
+        if self.in_test_module():
+            return True
+        # Elsewhere only a `test_*` function the file never calls itself is pytest's: a
+        # script's `test(model, loader)` / `test_epoch()` called from `main()` evaluates.
+        name = function.name.value
+        return name.startswith("test_") and not any(
+            (dotted_name(call.func) or "").rpartition(".")[2] == name
+            for call in self.ctx.semantic.calls
+        )
+
+    def in_test_module(self) -> bool:
+        """A pytest module (`test_*.py`, `*_test.py`, under `tests/`, `conftest.py`): its
+        `test*` functions smoke-run models on purpose. A script's `def test(model, loader)`
+        is an evaluation like any other."""
+        path = PurePosixPath(self.ctx.filename.replace("\\", "/"))
+        return (
+            path.name.startswith("test_")
+            or path.stem.endswith("_test")
+            or path.name == "conftest.py"
+            or any(part in ("test", "tests", "testing") for part in path.parts[:-1])
+        )
 
     def _loader_loop_purpose(self, at: cst.CSTNode) -> Purpose | None:
         """A loop over a loader named for evaluation that trains nothing: a test loop after
@@ -352,10 +375,8 @@ class Intent:
         code has neither `no_grad` nor an eval-named function around it)."""
         if self.framework_managed(at):
             return None
-        function = self.ctx.enclosing(at, cst.FunctionDef)
-        if function is not None and function.name.value.startswith("test"):
-            # pytest functions smoke-run models on purpose.
-            return None
+        if self._in_pytest_function(at):
+            return None  # pytest functions smoke-run models on purpose
         for node in self._chain(at):
             if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
                 return None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -81,6 +82,7 @@ class ModelIndex:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
+        self._classes: frozenset[str] | None = None
 
     @property
     def project(self) -> ProjectIndex:
@@ -221,6 +223,7 @@ class ModelIndex:
         built = built_by(call, self.ctx.names)
         if built is None:
             return None
+        built = self._located(built)
         if built.reference.endswith(LOOKED_UP):
             if self._uses_as_module(scope, key) or self._called(scope, key):
                 return ModelFacts(
@@ -287,20 +290,46 @@ class ModelIndex:
                 )
         return None
 
+    def _located(self, built: Built) -> Built:
+        """`built` with a reference the project index can tell from same-named classes of
+        other files: a class of this file (`DummyModel` -> `a.helpers.DummyModel`) or a
+        relative import (`.model.Net` in `probe/infer.py` -> `probe.model.Net`)."""
+        reference = built.reference
+        module = PurePosixPath(self.ctx.filename.replace("\\", "/")).with_suffix("")
+        if "." not in reference and reference in self._local_classes():
+            located = ".".join((*module.parts, reference))
+        elif reference.startswith("."):
+            dots = len(reference) - len(reference.lstrip("."))
+            base = module.parts[: len(module.parts) - dots]
+            if len(base) != len(module.parts) - dots or not base:
+                return built
+            located = ".".join((*base, reference[dots:]))
+        else:
+            return built
+        return dataclasses.replace(built, reference=located)
+
+    def _local_classes(self) -> frozenset[str]:
+        if self._classes is None:
+            self._classes = frozenset(
+                node.name.value for node in self.ctx.module.body if isinstance(node, cst.ClassDef)
+            )
+        return self._classes
+
     def _folder_holds_no_mode_layers(self) -> bool:
         """Whether the module classes defined beside this file (the classes a pickled model
         loaded here can be) all hold neither BatchNorm nor Dropout."""
         folder = os.path.dirname(self.ctx.filename)
         classes = [
-            facts.name
+            facts
             for found in self.project.classes.values()
             for facts in found
             if os.path.dirname(facts.filename) == folder
-            and self.project.is_module_class(facts.name) is Tri.YES
+            and any(self.project.is_module_class(base) is Tri.YES for base in facts.bases)
         ]
+        # Each class as defined here, not every class of the project with its name.
         return bool(classes) and all(
-            contains(name, kind, self.project) is Tri.NO
-            for name in classes
+            self.project.class_contains(facts, kind) is Tri.NO
+            for facts in classes
             for kind in (BATCH_NORM, DROPOUT)
         )
 

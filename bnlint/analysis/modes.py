@@ -316,7 +316,6 @@ class ModeFlow:
         self._class_attributes[id(owner)] = {}
         built: dict[str, Fact] = {}
         spoiled: set[str] = set()
-        text = self.ctx.code_for(owner)
         for node in _walk(owner):
             if isinstance(node, cst.Assign):
                 for target in node.targets:
@@ -335,13 +334,24 @@ class ModeFlow:
                     spoiled.add(key)
         found = {}
         for key, fact in built.items():
-            attribute = key.partition(".")[2]
             # Put in eval from outside the class (`detector.net.eval()`): not a class fact.
-            outside = f".{attribute}.eval(" in self.ctx.source.text.replace(text, "")
-            if key not in spoiled and not outside:
+            if key not in spoiled and not self._evaluated_outside(owner, key.partition(".")[2]):
                 found[key] = fact
         self._class_attributes[id(owner)] = found
         return found
+
+    def _evaluated_outside(self, owner: cst.ClassDef, attribute: str) -> bool:
+        """Whether code outside `owner` calls `x.<attribute>.eval()` on an object that may
+        be an instance of it (another class's own `self.<attribute>` is not)."""
+        for call in self.ctx.semantic.calls:
+            name = dotted_name(call.func) or ""
+            if not name.endswith(f".{attribute}.eval") and not name.endswith(f".{attribute}.train"):
+                continue
+            around = self.ctx.enclosing(call, cst.ClassDef)
+            if around is owner or (name.startswith("self.") and around is not None):
+                continue
+            return True
+        return False
 
     def _assigned_mode(self, key: str, value: cst.BaseExpression) -> Fact | None:
         """The mode an assignment to `key` in some method leaves it in: TRAIN for a fresh
@@ -660,7 +670,8 @@ class ModeFlow:
                 state = self._set(key, _UNKNOWN, state)
             return state
         text = f"`{self.ctx.code_for(func)}()`"
-        for key_name, value in summary.sets_mode.items():
+        effects = project.effects(summary)
+        for key_name, value in effects.items():
             if key_name.startswith("self.") and offset:
                 fact = Fact(_as_mode(value), text, node=call)
                 state = self._set(key_name, frozenset({fact}), state)
@@ -670,8 +681,8 @@ class ModeFlow:
                 param = arg.keyword.value
             elif index + offset < len(summary.params):
                 param = summary.params[index + offset]
-            if param is not None and param in summary.sets_mode:
-                mode = _as_mode(summary.sets_mode[param])
+            if param is not None and param in effects:
+                mode = _as_mode(effects[param])
                 state = self._set(key, frozenset({Fact(mode, text, node=call)}), state)
         # `validate(ctx)` where `validate` calls `ctx.model.eval()`: the argument's attribute.
         bound = {
@@ -679,7 +690,7 @@ class ModeFlow:
             for i, arg, key in keys
             if key is not None and (arg.keyword is not None or i + offset < len(summary.params))
         }
-        for target, value in summary.sets_mode.items():
+        for target, value in effects.items():
             head, dot, rest = target.partition(".")
             if dot and head in bound and head != "self":
                 fact = Fact(_as_mode(value), text, node=call)

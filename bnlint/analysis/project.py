@@ -98,6 +98,9 @@ class FunctionFacts:
     # The parameter every return gives back unchanged (`def reload(model, path): ...;
     # return model`): the caller gets its own argument back.
     returns_param: str | None = None
+    # Calls of functions this file does not define that receive a parameter (or `self.x`):
+    # (callee, argument position or keyword -> what is passed), for effects found later.
+    passes: list[tuple[str, dict[int | str, str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -191,6 +194,29 @@ class ProjectIndex:
                 if len(candidates) == 1:
                     return candidates[0]
         return None
+
+    def effects(self, summary: FunctionFacts, depth: int = 0) -> dict[str, str]:
+        """`summary.sets_mode` with the effects of the functions of other files it passes
+        its parameters to (`run_validation(model)` -> `evaluate(model)` -> `model.eval()`);
+        its own calls win over theirs."""
+        found = dict(summary.sets_mode)
+        if depth >= _MAX_PASS_THROUGH or not summary.passes:
+            return found
+        for callee, given in summary.passes:
+            target = self.function(callee, summary.filename)
+            if target is None or target is summary:
+                continue
+            offset = 1 if target.params[:1] == ("self",) else 0
+            bound = {
+                (target.params[k + offset] if isinstance(k, int) else k): key
+                for k, key in given.items()
+                if not isinstance(k, int) or k + offset < len(target.params)
+            }
+            for changed, mode in self.effects(target, depth + 1).items():
+                head, dot, rest = changed.partition(".")
+                if head in bound:
+                    found.setdefault(bound[head] + dot + rest, mode)
+        return found
 
     def sites_for(self, name: str, filename: str) -> list[CallSite]:
         """Call sites of the function `name` defined in `filename`.
@@ -407,6 +433,10 @@ class ProjectIndex:
             facts, references=facts.references - torch_api.LAYER_KINDS[DROPOUT]
         )
         return self._class_contains(unplugged, kind, frozenset({reference}))
+
+    def class_contains(self, facts: ClassFacts, kind: str) -> Tri:
+        """`contains` for one definition of a class (others of its name left out)."""
+        return self._class_contains(facts, kind, frozenset({facts.name}))
 
     def _class_contains(self, facts: ClassFacts, kind: str, seen: frozenset[str]) -> Tri:
         answer = Tri.NO
@@ -907,7 +937,17 @@ class _FileIndexer:
         params = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
         facts = FunctionFacts(node.name, self.filename, node.lineno, params)
         tracked = set(params)
+        # `model = ctx.model`: a mode set on `model` is set on the parameter's attribute.
+        aliases: dict[str, str] = {}
         for inner in order:
+            if isinstance(inner, ast.Assign) and len(inner.targets) == 1:
+                target = ast_nodes.dotted_name(inner.targets[0])
+                source = _receiver_key(inner.value)
+                if target is not None:
+                    aliases.pop(target, None)
+                    if source is not None and source.split(".")[0] in tracked:
+                        aliases[target] = source
+                continue
             if not isinstance(inner, ast.Call):
                 continue
             if _is_training_step(inner) and not facts.trains:
@@ -923,8 +963,10 @@ class _FileIndexer:
                 for key, value in self._helper_modes(inner, callee):
                     if key.split(".")[0] in tracked or key.startswith("self."):
                         facts.sets_mode[key] = value
+                self._record_pass(facts, inner, callee, tracked, aliases)
                 continue
             key, value = mode
+            key = aliases.get(key, key)
             if key.split(".")[0] in tracked or key.startswith("self."):
                 facts.sets_mode[key] = value
                 if params and key == params[0] and value == MODE_EVAL:
@@ -935,6 +977,29 @@ class _FileIndexer:
         if facts.sets_mode:
             self.local_functions[node.name] = facts
         return facts
+
+    def _record_pass(
+        self,
+        facts: FunctionFacts,
+        call: ast.Call,
+        callee: str | None,
+        tracked: set[str],
+        aliases: dict[str, str],
+    ) -> None:
+        """Remember `evaluate(model, loader)` when `evaluate` is not this file's: its effect
+        on `model` is looked up in the whole project later (`ProjectIndex.effects`)."""
+        if callee is None or "." in callee or callee in self.local_functions:
+            return
+        given: dict[int | str, str] = {}
+        arguments: list[tuple[int | str, ast.expr]] = list(enumerate(call.args))
+        arguments += [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+        for position, arg in arguments:
+            key = _receiver_key(arg)
+            key = aliases.get(key, key) if key is not None else None
+            if key is not None and (key.split(".")[0] in tracked or key.startswith("self.")):
+                given[position] = key
+        if given:
+            facts.passes.append((callee, given))
 
     def _helper_modes(self, call: ast.Call, callee: str | None) -> list[tuple[str, str]]:
         """The modes a call of an already summarised function of this file leaves its
@@ -1088,6 +1153,9 @@ class _FileIndexer:
         names bound earlier), if any."""
         value = self._unwrapped(value)
         if isinstance(value, ast.Call):
+            looked_up = self._looked_up(value.func)
+            if looked_up is not None:
+                return looked_up
             callee = self.resolve(value.func)
             if callee in torch_api.MODULE_BASES:
                 return None  # a container: what it holds is in its arguments, not its class
@@ -1120,6 +1188,8 @@ class _FileIndexer:
         mode = _mode_of_call(value)
         if mode is not None:
             return mode[1]
+        if self._looked_up(value.func) is not None:
+            return MODE_TRAIN
         callee = self.resolve(value.func)
         if callee is None:
             return None
@@ -1136,6 +1206,17 @@ class _FileIndexer:
         if plain_or_imported and callee.split(".")[0] not in _PLAIN_LIBRARIES | {"torch"}:
             # `model = build(cfg)`: the mode the project's `build` returns, looked up later.
             return RETURNED_BY + callee.rpartition(".")[2]
+        return None
+
+    def _looked_up(self, func: ast.expr) -> str | None:
+        """`models.__dict__[arch]` with `models` torchvision's: its name-keyed factory."""
+        if not isinstance(func, ast.Subscript) or not isinstance(func.value, ast.Attribute):
+            return None
+        if func.value.attr != "__dict__":
+            return None
+        module = self.resolve(func.value.value) or ""
+        if module == "torchvision.models" or module.startswith("torchvision.models."):
+            return "torchvision.models.get_model"
         return None
 
     def _unwrapped(self, value: ast.expr) -> ast.expr:
@@ -1228,6 +1309,10 @@ def index_to_json(index: ProjectIndex) -> dict[str, object]:
                 f.returns_mode,
                 f.returns_class,
                 f.returns_param,
+                [
+                    [callee, [[*_arg_key(k), v] for k, v in given.items()]]
+                    for callee, given in f.passes
+                ],
             ]
             for found in index.functions.values()
             for f in found
@@ -1292,7 +1377,7 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
             ClassFacts(str(name), str(filename), (), frozenset(references), {}, bool(opaque))
         )
     for name, filename, line, params, sets_mode, trains, evals, called, *rest in data["functions"]:
-        before, returns_mode, returns_class, returns_param = (*rest, None, None, None, None)[:4]
+        before, returns_mode, returns_class, returns_param, passes = (*rest, *[None] * 5)[:5]
         index.functions.setdefault(name, []).append(
             FunctionFacts(
                 str(name),
@@ -1307,6 +1392,13 @@ def index_from_json(data: dict[str, Any]) -> ProjectIndex:
                 None if returns_mode is None else str(returns_mode),
                 None if returns_class is None else str(returns_class),
                 None if returns_param is None else str(returns_param),
+                [
+                    (
+                        str(callee),
+                        {(int(k) if kind == "i" else str(k)): str(v) for kind, k, v in given},
+                    )
+                    for callee, given in passes or []
+                ],
             )
         )
     for callee, caller, filename, line, modes, classes in data["call_sites"]:

@@ -114,6 +114,14 @@ class MissingEval(Rule):
         function = self.ctx.enclosing(at, cst.FunctionDef)
         return function is not None and id(function) in inside
 
+    def _trains_near(self, switch: cst.CSTNode | None) -> bool:
+        """Whether the function that calls this `train()` also trains (else the `train()`
+        is there for the evaluation: Monte-Carlo dropout)."""
+        if switch is None:
+            return True
+        scope: cst.CSTNode = self.ctx.enclosing(switch, cst.FunctionDef) or self.ctx.module
+        return self.ctx.intent.trains_within(scope)
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _NOT_FORWARD:
@@ -137,7 +145,11 @@ class MissingEval(Rule):
             return
         if fact.assumed and not purpose.context.startswith(("under", "in `")):
             return
-        if fact.inside and self._deliberate(fact.inside, purpose, node) and _dropout_only(model):
+        if (
+            fact.inside
+            and _dropout_only(model)
+            and (self._deliberate(fact.inside, purpose, node) or not self._trains_near(fact.node))
+        ):
             return
         self.report(
             node,
@@ -262,7 +274,7 @@ class TrainNotRestored(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._reported: set[tuple[str, str]] = set()
+        self._reported: set[tuple[str, str, int]] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.ctx
@@ -302,9 +314,11 @@ class TrainNotRestored(Rule):
             model = ctx.models.model_for(_name_expr(key), at=node)
             if model is None or not model.has_mode_dependent_layers:
                 continue
-            if (key, fact.reason) in self._reported:
+            # One finding per model, cause and loop: another training loop is another bug.
+            where = id(loop) if loop is not None else fact.loop or 0
+            if (key, fact.reason, where) in self._reported:
                 continue
-            self._reported.add((key, fact.reason))
+            self._reported.add((key, fact.reason, where))
             related: list[tuple[cst.CSTNode, str]] = []
             if fact.node is not None:
                 related.append((fact.node, f"{fact.reason} puts `{key}` in eval mode"))
