@@ -101,6 +101,9 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     return skips the children. `on_leave` runs on the way up for every visited node, as in
     libcst. Iterative, so deep trees do not exhaust the recursion limit here.
     """
+    if _dispatches_by_kind(visitor):
+        _visit_by_kind(node, visitor)
+        return
     on_visit = visitor.on_visit
     on_leave = visitor.on_leave
     stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
@@ -113,6 +116,49 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
             stack.append((current, True))
             stack.extend((child, False) for child in reversed(list(children(current))))
         else:
+            on_leave(current)
+
+
+def _dispatches_by_kind(visitor: cst.CSTVisitor) -> bool:
+    """Whether the visitor keeps libcst's own `on_visit`/`on_leave`, which only call its
+    `visit_<Kind>`/`leave_<Kind>` methods."""
+    on_visit = getattr(visitor.on_visit, "__func__", None)
+    on_leave = getattr(visitor.on_leave, "__func__", None)
+    return on_visit is _DEFAULT_ON_VISIT and on_leave is _DEFAULT_ON_LEAVE
+
+
+_DEFAULT_ON_VISIT = cst.CSTVisitor.on_visit
+_DEFAULT_ON_LEAVE = cst.CSTVisitor.on_leave
+
+
+def _visit_by_kind(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """`visit` for a visitor with libcst's own dispatch, the same calls in the same order.
+
+    libcst formats a method name and looks it up twice for every node; here each kind's
+    `visit_<Kind>` and `leave_<Kind>` are looked up once per walk, and a node whose kind has
+    no `leave_<Kind>` leaves nothing to do on the way up (most nodes, for most visitors).
+    """
+    visits: dict[type, Callable[[cst.CSTNode], object] | None] = {}
+    leaves: dict[type, Callable[[cst.CSTNode], object] | None] = {}
+    # A node to visit, or (leave_<Kind>, node) to call once its children are done.
+    stack: list[cst.CSTNode | tuple[Callable[[cst.CSTNode], object], cst.CSTNode]] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, tuple):
+            leave_node, left = current
+            leave_node(left)
+            continue
+        kind = type(current)
+        if kind in visits:
+            on_visit, on_leave = visits[kind], leaves[kind]
+        else:
+            on_visit = visits[kind] = getattr(visitor, f"visit_{kind.__name__}", None)
+            on_leave = leaves[kind] = getattr(visitor, f"leave_{kind.__name__}", None)
+        if on_visit is None or on_visit(current) is not False:
+            if on_leave is not None:
+                stack.append((on_leave, current))
+            stack.extend(reversed(list(children(current))))
+        elif on_leave is not None:
             on_leave(current)
 
 
