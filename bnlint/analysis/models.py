@@ -15,7 +15,7 @@ it is a `self.x` attribute assigned one of those in the class; or `.eval()`/`.tr
 alone never make a model. What it contains is `Tri.UNKNOWN` unless its class or factory
 is known (`contents.contains`); rules count UNKNOWN as "may contain" for modes, and stay
 silent for stronger claims. What an expression holds comes from the value flow (`ctx.values`).
-`at` must be the node being visited or one of its ancestors (the answer depends on the scope).
+`at` is the node the question is asked at (the answer depends on its scope).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class ModelIndex:
         >>> `fn(x)` for a parameter `fn` never used as a module -> None
         """
         key = model_key(expr)
-        if key is None or (key == "self" and self._enclosing_class() is None):
+        if key is None or (key == "self" and self.ctx.enclosing(at, cst.ClassDef) is None):
             return None
         if torch_api.names_a_loss_or_metric(key):
             return None
@@ -133,11 +133,10 @@ class ModelIndex:
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
         return self.ctx.chain(at)
 
-    def _enclosing_class(self) -> cst.ClassDef | None:
-        for node in reversed(self.ctx.ancestors):
-            if isinstance(node, cst.ClassDef):
-                return node
-        return None
+    def _enclosing_class(self, scope: Scope) -> cst.ClassDef | None:
+        if isinstance(scope, cst.Module):
+            return None
+        return self.ctx.enclosing(scope, cst.ClassDef)
 
     def _uses_as_module(self, scope: Scope, key: str) -> bool:
         return key in self.ctx.scope_facts(scope).module_uses
@@ -153,7 +152,7 @@ class ModelIndex:
         if known and len(known) == len(facts):
             return _merge(known)
         if key.startswith("self.") and key.count(".") == 1:
-            attribute = self._attribute_facts(key)
+            attribute = self._attribute_facts(key, scope)
             if attribute is not None:
                 return attribute
         if "." in key and not key.startswith("self."):
@@ -164,7 +163,7 @@ class ModelIndex:
             annotated = self._annotated(scope, key)
             if annotated is not None:
                 return annotated
-            caller = self._passed_by_callers(scope, key)
+            caller = self._passed_by_callers(scope, key, depth)
             if caller is not None:
                 return caller
         if self._uses_as_module(scope, key) or (
@@ -333,8 +332,8 @@ class ModelIndex:
             for kind in (BATCH_NORM, DROPOUT)
         )
 
-    def _attribute_facts(self, key: str) -> ModelFacts | None:
-        cls = self._enclosing_class()
+    def _attribute_facts(self, key: str, scope: Scope) -> ModelFacts | None:
+        cls = self._enclosing_class(scope)
         if cls is None:
             return None
         attribute = key.partition(".")[2]
@@ -418,11 +417,15 @@ class ModelIndex:
             )
         return None
 
-    def _passed_by_callers(self, scope: cst.FunctionDef, key: str) -> ModelFacts | None:
+    def _passed_by_callers(
+        self, scope: cst.FunctionDef, key: str, depth: int = 0
+    ) -> ModelFacts | None:
         """A parameter that some call site in the project passes a model in a known mode."""
         params = [p.name.value for p in [*scope.params.posonly_params, *scope.params.params]]
         offset = 1 if params and params[0] in ("self", "cls") else 0
         index = params.index(key) - offset if key in params else -1
+        if self._plain_everywhere_here(scope, key, depth):
+            return None
         for site in self.project.sites_for(scope.name.value, self.ctx.filename):
             mode = site.arg_modes.get(index, site.arg_modes.get(key))
             if mode in ("train", "eval"):
@@ -439,6 +442,21 @@ class ModelIndex:
                     key, None, Tri.UNKNOWN, Tri.UNKNOWN, f"passed a model by {caller_text(site)}"
                 )
         return None
+
+    def _plain_everywhere_here(self, scope: cst.FunctionDef, key: str, depth: int) -> bool:
+        """Whether every call of `scope` in this file passes, for `key`, a model known to
+        hold neither BatchNorm nor Dropout (an `MLP(...)` built with its dropout flag off):
+        what the call sites build says more than the class name the index keeps."""
+        if depth > 2:
+            return False
+        found = self.ctx.values.passed_to(scope, key)
+        if not found:
+            return False
+        for given, call in found:
+            facts = self.model_for(cst.parse_expression(given), at=call)
+            if facts is None or facts.has_mode_dependent_layers:
+                return False
+        return True
 
     def _called(self, scope: Scope, key: str) -> bool:
         return key in self.ctx.scope_facts(scope).called
