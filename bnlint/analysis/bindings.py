@@ -5,7 +5,6 @@ from bnlint.analysis.semantic.scopes import (
     BindingIndex,
     ScopeBindings,
     SemanticModel,
-    enclosing_scopes,
 )
 
-__all__ = ["Binding", "BindingIndex", "ScopeBindings", "SemanticModel", "enclosing_scopes"]
+__all__ = ["Binding", "BindingIndex", "ScopeBindings", "SemanticModel"]

@@ -463,17 +463,5 @@ def model_key(expr: cst.BaseExpression) -> str | None:
     return key
 
 
-def enclosing_scopes(ancestors: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
-    """The scope nodes among a node's ancestors, outermost first.
-
-    >>> for a call inside `def main():` -> [module, main]
-    """
-    return [
-        a
-        for a in ancestors
-        if isinstance(a, cst.Module | cst.FunctionDef | cst.ClassDef | cst.Lambda)
-    ]
-
-
 # The name the batch-size and loader analyses knew it by.
 BindingIndex = SemanticModel
