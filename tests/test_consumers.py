@@ -361,8 +361,9 @@ def test_rdjson_has_what_reviewdog_reads() -> None:
     assert fixed["code"]["url"].endswith("/rules/BN105.md")
     assert fixed["suggestions"] == [
         {
-            "range": {"start": {"line": 10, "column": 5}, "end": {"line": 10, "column": 15}},
-            "text": "model.eval()",
+            # The method's name takes the call: `eval` becomes `eval()`.
+            "range": {"start": {"line": 10, "column": 11}, "end": {"line": 10, "column": 15}},
+            "text": "eval()",
         }
     ]
     assert keep["code"]["value"] == "BN401"
