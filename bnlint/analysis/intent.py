@@ -92,6 +92,10 @@ class Purpose:
     # The statement that makes the context, when one does: the `with`, the loop over a test
     # loader, the statement drawing a test batch.
     node: cst.BaseStatement | None = field(default=None, repr=False, compare=False)
+    # The statement for `<model>.eval()` when the context has one (`with` blocks, loops
+    # over test loaders); False where one `eval()` call cannot be the fix (a loop over
+    # phases needs `train()` or `eval()` by phase).
+    one_call_fixes: bool = True
 
 
 def is_eval_name(name: str) -> bool:
@@ -111,6 +115,8 @@ def is_eval_name(name: str) -> bool:
 _EVAL_LOADER = re.compile(
     r"(?:\w+_)?(?:test|val|valid|validation|eval|dev)_?(?:data_?)?(?:loader|set|dataset)s?"
 )
+# Names of the evaluation phase in `for phase in ("train", "val"):` loops.
+_EVAL_PHASES = frozenset({"val", "valid", "validation", "eval", "test", "dev"})
 # Wrappers whose first argument is the iterable they walk.
 _ITERATION_WRAPPERS = frozenset({"enumerate", "iter", "tqdm"})
 
@@ -264,7 +270,30 @@ class Intent:
             or self._loader_loop_purpose(at)
             or self._drawn_batch_purpose(at)
             or self._volatile_input_purpose(at)
+            or self._phase_loop_purpose(at)
         )
+
+    def _phase_loop_purpose(self, at: cst.CSTNode) -> Purpose | None:
+        """`for phase in ("train", "val"):` around a model call that serves both phases: the
+        evaluation phase runs it in whatever mode the training phase left."""
+        if self.framework_managed(at) or self._in_pytest_function(at):
+            return None
+        for node in self._chain(at):
+            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                return None
+            if not isinstance(node, cst.For) or not isinstance(node.iter, cst.List | cst.Tuple):
+                continue
+            phases = [
+                e.value.evaluated_value
+                for e in node.iter.elements
+                if isinstance(e.value, cst.SimpleString)
+            ]
+            names = [p for p in phases if isinstance(p, str)]
+            evaluation = [p for p in names if p.lower() in _EVAL_PHASES]
+            if len(names) >= 2 and evaluation and any(p.lower() == "train" for p in names):
+                context = f"in the `{evaluation[0]}` phase of the loop over phases"
+                return Purpose(context, "evaluating", one_call_fixes=False)
+        return None
 
     def _drawn_batch_purpose(self, at: cst.CSTNode) -> Purpose | None:
         """A forward pass on a batch drawn with `next(...)` from a loader named for testing

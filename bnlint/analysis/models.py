@@ -430,7 +430,10 @@ class ModelIndex:
             mode = site.arg_modes.get(index, site.arg_modes.get(key))
             if mode in ("train", "eval"):
                 reference = site.arg_classes.get(index, site.arg_classes.get(key))
-                if reference is not None and self.project.is_module_class(reference) is Tri.YES:
+                if reference is not None and (
+                    self.project.is_module_class(reference) is Tri.YES
+                    or factory_contains(reference, BATCH_NORM) is not None
+                ):
                     return ModelFacts(
                         key,
                         reference,

@@ -780,6 +780,18 @@ class ModeFlow:
             return frozenset({chain_mode})
         return source
 
+    def _own_from_pretrained(self, func: cst.Attribute) -> Mode | None:
+        """The mode a project class's own `from_pretrained` returns its model in (Hugging
+        Face's returns eval mode; a project's `return cls(...)` after loading does not)."""
+        owner = dotted_name(func.value)
+        project = self.ctx.project_index
+        if owner is None or not project.classes_for(owner.rpartition(".")[2]):
+            return None
+        summary = project.function(torch_api.FROM_PRETRAINED, self.ctx.filename)
+        if summary is None or summary.returns_mode not in (MODE_TRAIN, MODE_EVAL):
+            return None
+        return _as_mode(summary.returns_mode)
+
     def _given_back(self, call: cst.Call) -> cst.BaseExpression | None:
         """The argument a project function returns unchanged (`reload_model(model, path)`)."""
         name = dotted_name(call.func)
@@ -805,6 +817,13 @@ class ModeFlow:
                     return None
                 return facts
         if isinstance(func, cst.Attribute) and func.attr.value == torch_api.FROM_PRETRAINED:
+            own = self._own_from_pretrained(func)
+            if own is not None:
+                named = "training" if own is Mode.TRAIN else "eval"
+                reason = (
+                    f"`{self.ctx.code_for(func)}()`, the project's own, returns it in {named} mode"
+                )
+                return frozenset({Fact(own, reason, node=call)})
             fact = Fact(Mode.EVAL, "`from_pretrained` returns it in eval mode", node=call)
             return frozenset({fact})
         scope = self._scope

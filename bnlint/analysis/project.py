@@ -308,7 +308,8 @@ class ProjectIndex:
         if not others:
             return site
         modes = {key: mode for key, mode in site.arg_modes.items() if key not in others}
-        return CallSite(site.caller, site.filename, site.line, modes)
+        classes = {key: cls for key, cls in site.arg_classes.items() if key not in others}
+        return CallSite(site.caller, site.filename, site.line, modes, classes)
 
     def unknown_calls_for(self, name: str, filename: str) -> int:
         files = {f.filename for f in self.functions.get(name, [])}
@@ -1190,6 +1191,8 @@ class _FileIndexer:
             return mode[1]
         if self._looked_up(value.func) is not None:
             return MODE_TRAIN
+        if isinstance(value.func, ast.Name) and value.func.id == "cls":
+            return MODE_TRAIN  # `return cls(config)` in a classmethod builds a new model
         callee = self.resolve(value.func)
         if callee is None:
             return None

@@ -102,6 +102,7 @@ class MissingEval(Rule):
         rb"|unsqueeze\(\s*0\s*\)|\[\s*None"
         rb"|def[ \t]+\w*(?i:eval|val|test|predict|infer|serv|scor)"
         rb"|(?i:test|val|valid|eval|dev)_?(?:data_?)?(?:loader|set)|volatile\s*=\s*True"
+        rb"|(?i:[\"']val[\"']|[\"']valid[\"']|[\"']validation[\"'])"
     )
     message = "`{model}` may still be in training mode {context} ({reason}), so {effect}"
     hint = "call `{model}.eval()` before {purpose}"
@@ -167,8 +168,10 @@ class MissingEval(Rule):
         context, or before the loop over the items it evaluates (never once per item); and
         `key.train()` at the top of a training loop the `eval()` would otherwise carry into."""
         ctx = self.ctx
-        if ctx.modes.bare_mode_attribute(key, node):
-            return None  # BN105 calls the bare `key.eval` already: one `eval()` is enough
+        if ctx.modes.bare_mode_attribute(key, node) or not purpose.one_call_fixes:
+            # BN105 calls the bare `key.eval` already: one `eval()` is enough. A loop over
+            # phases needs `train()` or `eval()` by phase, which is for the author to write.
+            return None
         anchor: cst.CSTNode | None = purpose.node or ctx.intent.evaluation_loop_start(node, key)
         anchor = anchor or _statement_for_insert(ctx, node)
         if anchor is None:
