@@ -187,6 +187,10 @@ class Intent:
         self._file_trains: bool | None = None
         self._texts: dict[int, str] = {}
         self._file_loads: bool | None = None
+        self._trains: dict[int, bool] = {}
+        self._draws: dict[int, tuple[str, cst.BaseStatement]] | None = None
+        self._volatile: dict[int, cst.Call] | None = None
+        self._called_names: frozenset[str] | None = None
 
     def _chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
         return self.ctx.chain(at)
@@ -299,8 +303,9 @@ class Intent:
         """A forward pass on a batch drawn with `next(...)` from a loader named for testing
         or validation, in a block that trains nothing: the test batch a training loop scores
         every N steps (`if i % 10 == 0: _, data = next(enumerate(test_loader))`)."""
-        if self.framework_managed(at) or self._in_pytest_function(at):
-            return None
+        draws = self._evaluation_draws()
+        if not draws:
+            return None  # most files never draw a test batch by hand
         chain = self._chain(at)
         for index, node in enumerate(chain):
             if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
@@ -308,44 +313,78 @@ class Intent:
             if not isinstance(node, cst.IndentedBlock) or index == 0:
                 continue
             statement = chain[index - 1]
-            owner = chain[index + 1] if index + 1 < len(chain) else None
-            if owner is None or _contains_training(self.ctx, owner):
-                return None
-            if not self._inside_training(chain[index:]):
-                return None  # only the test batch a training loop scores between its steps
+            drawn = None
             for earlier in node.body:
                 if earlier is statement:
                     break
-                loader = _drawn_from_evaluation_loader(earlier)
-                if loader is not None:
-                    return Purpose(f"on a batch drawn from `{loader}`", "evaluating", earlier)
+                drawn = draws.get(id(earlier), drawn)
+            if drawn is None:
+                continue
+            owner = chain[index + 1] if index + 1 < len(chain) else None
+            if owner is None or self.trains_within(owner):
+                return None
+            if not self._inside_training(chain[index:]):
+                return None  # only the test batch a training loop scores between its steps
+            if self.framework_managed(at) or self._in_pytest_function(at):
+                return None
+            loader, where = drawn
+            return Purpose(f"on a batch drawn from `{loader}`", "evaluating", where)
         return None
+
+    def _evaluation_draws(self) -> dict[int, tuple[str, cst.BaseStatement]]:
+        """Statements that draw a batch from an evaluation loader with `next(...)`, by id."""
+        if self._draws is None:
+            self._draws = {}
+            for call in self.ctx.semantic.calls:
+                if not (isinstance(call.func, cst.Name) and call.func.value == "next"):
+                    continue
+                statement = self.ctx.enclosing(call, cst.SimpleStatementLine)
+                if statement is None:
+                    continue
+                loader = _drawn_from_evaluation_loader(statement)
+                if loader is not None:
+                    self._draws[id(statement)] = (loader, statement)
+        return self._draws
 
     def _volatile_input_purpose(self, at: cst.CSTNode) -> Purpose | None:
         """A model run on `Variable(x, volatile=True)`: the grad-free inference of PyTorch
         before 0.4 (the spelling of `no_grad` then)."""
-        if not isinstance(at, cst.Call) or not at.args or self._in_pytest_function(at):
+        if not isinstance(at, cst.Call) or not at.args:
             return None
+        volatile = self._volatile_calls()
+        if not volatile:
+            return None  # PyTorch 0.4 and later code never has them
         argument = at.args[0].value
-        if _volatile(argument):
-            return Purpose("on a `volatile=True` input (grad-free inference)", "evaluating")
-        if not isinstance(argument, cst.Name):
+        found = id(argument) in volatile
+        if not found and isinstance(argument, cst.Name):
+            scope = self.ctx.enclosing(at, cst.FunctionDef)
+            for call in volatile.values():
+                if self.ctx.enclosing(call, cst.FunctionDef) is not scope:
+                    continue
+                parent = self.ctx.parent(call)
+                found = found or (
+                    isinstance(parent, cst.Assign)
+                    and any(
+                        isinstance(t.target, cst.Name) and t.target.value == argument.value
+                        for t in parent.targets
+                    )
+                )
+        if not found or self._in_pytest_function(at):
             return None
-        scope = self.ctx.enclosing(at, cst.FunctionDef)
-        for call in self.ctx.semantic.calls:
-            if not _volatile(call) or self.ctx.enclosing(call, cst.FunctionDef) is not scope:
-                continue
-            parent = self.ctx.parent(call)
-            if isinstance(parent, cst.Assign) and any(
-                isinstance(t.target, cst.Name) and t.target.value == argument.value
-                for t in parent.targets
-            ):
-                return Purpose("on a `volatile=True` input (grad-free inference)", "evaluating")
-        return None
+        return Purpose("on a `volatile=True` input (grad-free inference)", "evaluating")
+
+    def _volatile_calls(self) -> dict[int, cst.Call]:
+        """The `Variable(x, volatile=True)` calls of the file, by id."""
+        if self._volatile is None:
+            self._volatile = {id(c): c for c in self.ctx.semantic.calls if _volatile(c)}
+        return self._volatile
 
     def trains_within(self, node: cst.CSTNode) -> bool:
         """Whether `node` (a loop, a block) runs a training step anywhere inside."""
-        return _contains_training(self.ctx, node)
+        found = self._trains.get(id(node))
+        if found is None:
+            found = self._trains[id(node)] = _contains_training(self.ctx, node)
+        return found
 
     def training_loop_around(self, at: cst.CSTNode, key: str) -> cst.For | cst.While | None:
         """The innermost loop around `at` that trains and never calls `key.train()` itself:
@@ -381,10 +420,12 @@ class Intent:
         # Elsewhere only a `test_*` function the file never calls itself is pytest's: a
         # script's `test(model, loader)` / `test_epoch()` called from `main()` evaluates.
         name = function.name.value
-        return name.startswith("test_") and not any(
-            (dotted_name(call.func) or "").rpartition(".")[2] == name
-            for call in self.ctx.semantic.calls
-        )
+        if self._called_names is None:
+            self._called_names = frozenset(
+                (dotted_name(call.func) or "").rpartition(".")[2]
+                for call in self.ctx.semantic.calls
+            )
+        return name.startswith("test_") and name not in self._called_names
 
     def in_test_module(self) -> bool:
         """A pytest module (`test_*.py`, `*_test.py`, under `tests/`, `conftest.py`): its
@@ -411,7 +452,7 @@ class Intent:
                 return None
             if isinstance(node, cst.For):
                 loader = _evaluation_loader(node.iter)
-                if loader is not None and not _contains_training(self.ctx, node):
+                if loader is not None and not self.trains_within(node):
                     return Purpose(f"in the loop over `{loader}`", "evaluating", node)
         return None
 
@@ -433,7 +474,7 @@ class Intent:
                 if found is not None and not self.has_direct_training_step(node):
                     return Purpose(f"in `{node.name.value}()`, decorated `@{found}`", "evaluating")
                 name = node.name.value
-                if is_eval_name(name) and not _contains_training(self.ctx, node):
+                if is_eval_name(name) and not self.trains_within(node):
                     return Purpose(f"in `{name}()`", "evaluating")
                 return None
         return None

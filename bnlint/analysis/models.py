@@ -231,13 +231,7 @@ class ModelIndex:
             return None
         if built.parts is not None:
             name = built.reference.rpartition(".")[2]
-            return ModelFacts(
-                key,
-                built.reference,
-                contains(built, BATCH_NORM, self.project),
-                contains(built, DROPOUT, self.project),
-                f"built with `nn.{name}(...)`",
-            )
+            return self._holding(key, built, f"built with `nn.{name}(...)`")
         factory = factory_contains(built.reference, BATCH_NORM, built.arch)
         if factory is not None:
             return ModelFacts(
@@ -249,13 +243,7 @@ class ModelIndex:
             )
         reference = built.reference
         if self.project.is_module_class(reference) is Tri.YES:
-            return ModelFacts(
-                key,
-                reference,
-                contains(built, BATCH_NORM, self.project),
-                contains(built, DROPOUT, self.project),
-                f"constructed with `{_short(self.ctx, func)}(...)`",
-            )
+            return self._holding(key, built, f"constructed with `{_short(self.ctx, func)}(...)`")
         module, _, simple = reference.rpartition(".")
         summary = self.project.function(simple, self.ctx.filename, module or None)
         given = None if summary is None else argument_for(call, summary)
@@ -346,12 +334,20 @@ class ModelIndex:
             factory_contains(reference, BATCH_NORM) is None
         ):
             return None
+        return self._holding(
+            key, reference, f"assigned `{reference.rpartition('.')[2]}(...)` in `{cls.name.value}`"
+        )
+
+    def _holding(self, key: str, holder: Built | str, origin: str) -> ModelFacts:
+        """Facts for `key`, a model built as `holder` says (a class, a factory, a literal):
+        what it holds of BatchNorm and Dropout."""
+        reference = holder if isinstance(holder, str) else holder.reference
         return ModelFacts(
             key,
             reference,
-            contains(reference, BATCH_NORM, self.project),
-            contains(reference, DROPOUT, self.project),
-            f"assigned `{reference.rpartition('.')[2]}(...)` in `{cls.name.value}`",
+            contains(holder, BATCH_NORM, self.project),
+            contains(holder, DROPOUT, self.project),
+            origin,
         )
 
     def _submodule_facts(self, key: str, scope: Scope, depth: int) -> ModelFacts | None:
@@ -364,11 +360,9 @@ class ModelIndex:
         reference = self.project.attribute_class(parent.reference.rpartition(".")[2], attribute)
         if reference is None or self.project.is_module_class(reference) is not Tri.YES:
             return None
-        return ModelFacts(
+        return self._holding(
             key,
             reference,
-            contains(reference, BATCH_NORM, self.project),
-            contains(reference, DROPOUT, self.project),
             f"`{reference.rpartition('.')[2]}` part of {parent.origin.partition(' ')[2] or 'it'}",
         )
 
@@ -408,13 +402,7 @@ class ModelIndex:
             reference = self.ctx.names.qualified_name(annotation) or dotted_name(annotation)
             if reference is None or self.project.is_module_class(reference) is not Tri.YES:
                 return None
-            return ModelFacts(
-                key,
-                reference,
-                contains(reference, BATCH_NORM, self.project),
-                contains(reference, DROPOUT, self.project),
-                f"annotated `{reference.rpartition('.')[2]}`",
-            )
+            return self._holding(key, reference, f"annotated `{reference.rpartition('.')[2]}`")
         return None
 
     def _passed_by_callers(
@@ -434,11 +422,9 @@ class ModelIndex:
                     self.project.is_module_class(reference) is Tri.YES
                     or factory_contains(reference, BATCH_NORM) is not None
                 ):
-                    return ModelFacts(
+                    return self._holding(
                         key,
                         reference,
-                        contains(reference, BATCH_NORM, self.project),
-                        contains(reference, DROPOUT, self.project),
                         f"passed a `{reference.rpartition('.')[2]}` by {caller_text(site)}",
                     )
                 return ModelFacts(
