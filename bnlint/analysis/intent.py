@@ -188,6 +188,7 @@ class Intent:
         self._texts: dict[int, str] = {}
         self._file_loads: bool | None = None
         self._trains: dict[int, bool] = {}
+        self._managed: dict[int, bool] = {}
         self._draws: dict[int, tuple[str, cst.BaseStatement]] | None = None
         self._volatile: dict[int, cst.Call] | None = None
         self._called_names: frozenset[str] | None = None
@@ -570,10 +571,17 @@ class Intent:
 
         >>> `def validation_step(self, batch, i): self.model(x)` in a LightningModule -> True
         """
-        chain = self._chain(at)
-        function = next((n for n in chain if isinstance(n, cst.FunctionDef)), None)
-        cls = next((n for n in chain if isinstance(n, cst.ClassDef)), None)
-        if function is None or cls is None:
+        function = self.ctx.enclosing(at, cst.FunctionDef)
+        if function is None:
+            return False
+        found = self._managed.get(id(function))
+        if found is None:
+            found = self._managed[id(function)] = self._managed_function(function)
+        return found
+
+    def _managed_function(self, function: cst.FunctionDef) -> bool:
+        cls = self.ctx.enclosing(function, cst.ClassDef)
+        if cls is None:
             return False
         name = function.name.value
         if name in LIGHTNING_HOOKS:

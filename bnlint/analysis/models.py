@@ -35,6 +35,7 @@ from bnlint.analysis.names import dotted_name
 from bnlint.analysis.semantic.scopes import model_key as model_key  # rules read it from here
 from bnlint.analysis.torch_api import BATCH_NORM, DROPOUT
 from bnlint.analysis.tri import Tri
+from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -83,6 +84,8 @@ class ModelIndex:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self._classes: frozenset[str] | None = None
+        self._assignments: dict[int, list[cst.Assign]] = {}
+        self._answers: dict[tuple[str, int], ModelFacts | None] = {}
 
     @property
     def project(self) -> ProjectIndex:
@@ -101,7 +104,16 @@ class ModelIndex:
             return None
         if torch_api.names_a_loss_or_metric(key):
             return None
-        facts = self._facts(key, self._scope(at), depth=0)
+        scope = self._scope(at)
+        memo = (key, id(scope))
+        if memo in self._answers:
+            return self._answers[memo]
+        self._answers[memo] = None  # a question that comes back to itself has no answer
+        facts = self._answers[memo] = self._model_facts(key, scope)
+        return facts
+
+    def _model_facts(self, key: str, scope: Scope) -> ModelFacts | None:
+        facts = self._facts(key, scope, depth=0)
         reference = facts.reference if facts is not None else None
         if reference is not None and self.project.is_loss_or_metric(reference):
             return None
@@ -369,13 +381,8 @@ class ModelIndex:
     def _built_in_some_method(self, cls: cst.ClassDef, key: str) -> ModelFacts | None:
         """`self.net = YoloBody(cfg)` in `generate()`, then `self.net = DataParallel(self.net)`:
         the model any method of the class builds for `key` (the first one found)."""
-        pending: list[cst.CSTNode] = [cls]
-        while pending:
-            node = pending.pop()
-            pending.extend(reversed(node.children))
-            if not isinstance(node, cst.Assign) or not any(
-                model_key(t.target) == key for t in node.targets
-            ):
+        for node in self._class_assignments(cls):
+            if not any(model_key(t.target) == key for t in node.targets):
                 continue
             value = node.value
             while (
@@ -389,6 +396,20 @@ class ModelIndex:
                 if facts is not None:
                     return facts
         return None
+
+    def _class_assignments(self, cls: cst.ClassDef) -> list[cst.Assign]:
+        """Every assignment in the class's methods, in source order (once per class)."""
+        found = self._assignments.get(id(cls))
+        if found is None:
+            collected: list[cst.Assign] = []
+
+            class _Assignments(cst.CSTVisitor):
+                def visit_Assign(self, node: cst.Assign) -> None:
+                    collected.append(node)
+
+            visit_tree(cls, _Assignments())
+            found = self._assignments[id(cls)] = collected
+        return found
 
     def _annotated(self, scope: cst.FunctionDef, key: str) -> ModelFacts | None:
         for param in [

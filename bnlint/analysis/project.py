@@ -145,6 +145,10 @@ class ProjectIndex:
     _contains_memo: dict[tuple[str, str], Tri] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Answers of `_parameter_mode`: call sites fan out, and the same caller comes back often.
+    _parameter_memo: dict[tuple[str, str, str, int], tuple[str | None, str | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def parsed(self, filename: str) -> bool:
         """Whether `filename` was indexed and `ast` parsed it (no syntax error to report)."""
@@ -263,6 +267,15 @@ class ProjectIndex:
         of what they pass when they agree."""
         if depth >= _MAX_PASS_THROUGH:
             return None, None
+        memo = (site.caller, site.filename, param, depth)
+        known = self._parameter_memo.get(memo)
+        if known is None:
+            known = self._parameter_memo[memo] = self._parameter_mode_of(site, param, depth)
+        return known
+
+    def _parameter_mode_of(
+        self, site: CallSite, param: str, depth: int
+    ) -> tuple[str | None, str | None]:
         name = site.caller.rpartition(".")[2]
         found = [f for f in self.functions.get(name, []) if f.filename == site.filename]
         param, dot, attribute = param.partition(".")
@@ -493,6 +506,7 @@ class ProjectIndex:
 
     def merge(self, other: ProjectIndex) -> None:
         self._contains_memo.clear()
+        self._parameter_memo.clear()
         for name, classes in other.classes.items():
             self.classes.setdefault(name, []).extend(classes)
         for name, helpers in other.helpers.items():
