@@ -127,6 +127,8 @@ class MissingEval(Rule):
         ctx = self.ctx
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _NOT_FORWARD:
             return
+        if ctx.names.qualified_name(node.func) is not None:
+            return  # a library function (`torch.cat`, `F.relu`), never a model's forward pass
         purpose = ctx.intent.inference_purpose(node)
         single = purpose is None and ctx.intent.single_sample(node)
         if single and not ctx.intent.in_training_step(node):
