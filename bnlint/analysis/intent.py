@@ -115,6 +115,10 @@ def is_eval_name(name: str) -> bool:
 _EVAL_LOADER = re.compile(
     r"(?:\w+_)?(?:test|val|valid|validation|eval|dev)_?(?:data_?)?(?:loader|set|dataset)s?"
 )
+# Calls of a policy that acts while it learns: distributions sampled, log-probabilities kept.
+_POLICY_CALLS = frozenset(
+    {"Categorical", "Normal", "Bernoulli", "MultivariateNormal", "log_prob", "sample"}
+)
 # Names of the evaluation phase in `for phase in ("train", "val"):` loops.
 _EVAL_PHASES = frozenset({"val", "valid", "validation", "eval", "test", "dev"})
 # Wrappers whose first argument is the iterable they walk.
@@ -189,6 +193,7 @@ class Intent:
         self._file_loads: bool | None = None
         self._trains: dict[int, bool] = {}
         self._managed: dict[int, bool] = {}
+        self._samples: dict[int, bool] = {}
         self._draws: dict[int, tuple[str, cst.BaseStatement]] | None = None
         self._volatile: dict[int, cst.Call] | None = None
         self._called_names: frozenset[str] | None = None
@@ -427,6 +432,23 @@ class Intent:
                 for call in self.ctx.semantic.calls
             )
         return name.startswith("test_") and name not in self._called_names
+
+    def samples_actions(self, at: cst.CSTNode) -> bool:
+        """Whether the function around `at` samples from a distribution or keeps log-
+        probabilities (`Categorical(probs)`, `m.log_prob(action)`): a policy acting during
+        reinforcement-learning training, not a prediction."""
+        function = self.ctx.enclosing(at, cst.FunctionDef)
+        if function is None:
+            return False
+        found = self._samples.get(id(function))
+        if found is None:
+            found = any(
+                (dotted_name(call.func) or "").rpartition(".")[2] in _POLICY_CALLS
+                and self.ctx.enclosing(call, cst.FunctionDef) is function
+                for call in self.ctx.semantic.calls
+            )
+            self._samples[id(function)] = found
+        return found
 
     def in_test_module(self) -> bool:
         """A pytest module (`test_*.py`, `*_test.py`, under `tests/`, `conftest.py`): its

@@ -131,7 +131,11 @@ class MissingEval(Rule):
             return  # a library function (`torch.cat`, `F.relu`), never a model's forward pass
         purpose = ctx.intent.inference_purpose(node)
         single = purpose is None and ctx.intent.single_sample(node)
-        if single and not ctx.intent.in_training_step(node):
+        if (
+            single
+            and not ctx.intent.in_training_step(node)
+            and not ctx.intent.samples_actions(node)
+        ):
             purpose = Purpose("on a single unsqueezed sample", "predicting")
         model = None
         if purpose is None and ctx.intent.file_loads_weights() and not ctx.intent.file_trains():
@@ -148,12 +152,16 @@ class MissingEval(Rule):
             return
         if fact.assumed and not purpose.context.startswith(("under", "in `")):
             return
-        if (
-            fact.inside
-            and _dropout_only(model)
-            and (self._deliberate(fact.inside, purpose, node) or not self._trains_near(fact.node))
+        if fact.inside and (
+            ctx.intent.in_test_module()
+            or (
+                _dropout_only(model)
+                and (
+                    self._deliberate(fact.inside, purpose, node) or not self._trains_near(fact.node)
+                )
+            )
         ):
-            return
+            return  # a test of training-mode behaviour, or Monte-Carlo dropout
         self.report(
             node,
             model=model.key,
