@@ -196,10 +196,13 @@ def test_fix_summary_counts_fixed_and_remaining(project: Path) -> None:
 
 
 # A safe fix (BN105) and an unsafe one (BN101 on another model, with no bare `.eval`).
-SAFE_AND_UNSAFE = TWO_FIXES_ONE_PROBLEM + """other = nn.Sequential(nn.Linear(4, 4, bias=False), nn.BatchNorm1d(4))
+SAFE_AND_UNSAFE = (
+    TWO_FIXES_ONE_PROBLEM
+    + """other = nn.Sequential(nn.Linear(4, 4, bias=False), nn.BatchNorm1d(4))
 with torch.no_grad():
     other(torch.randn(2, 4))
 """
+)
 
 
 def test_text_marks_fixable_findings_and_unsafe_fixes_count_when_allowed(project: Path) -> None:
