@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import os
 import signal
@@ -14,7 +15,7 @@ from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bnlint.cache import Cache
 from bnlint.config import FileSettings
@@ -122,6 +123,17 @@ def _ignore_failed_cancelled_futures() -> None:
         previous(args)
 
     threading.excepthook = hook
+    # At exit the pool's wake-up pipe may already be closed by its own thread when the
+    # interpreter wakes it once more (a race in CPython's pool): "Exception ignored ...
+    # Bad file descriptor". The run is over; that write has nothing left to wake.
+    previous_unraisable = sys.unraisablehook
+
+    def unraisable(args: Any) -> None:
+        if isinstance(args.exc_value, OSError) and args.exc_value.errno == errno.EBADF:
+            return
+        previous_unraisable(args)
+
+    sys.unraisablehook = unraisable
 
 
 @contextmanager
