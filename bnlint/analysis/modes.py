@@ -39,6 +39,7 @@ from bnlint.analysis.semantic.scopes import literal_key, value_key
 from bnlint.analysis.tri import Tri
 from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
+from bnlint.analysis.walk import walk as walk_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -864,13 +865,14 @@ class ModeFlow:
 
 
 def _walk(root: cst.CSTNode) -> list[cst.CSTNode]:
-    """Every node under `root`, parents first."""
+    """Every node under `root`, parents first (through the shared walk's child fields)."""
     found: list[cst.CSTNode] = []
-    pending = [root]
-    while pending:
-        node = pending.pop()
+
+    def enter(node: cst.CSTNode) -> bool:
         found.append(node)
-        pending.extend(reversed(node.children))
+        return True
+
+    walk_tree(root, enter)
     return found
 
 
