@@ -62,3 +62,52 @@ def test_a_depth_known_from_the_index_still_keeps_deep_files_from_libcst(
     assert result.findings == []
     assert result.notice is not None
     assert "nested too deeply" in result.notice
+
+
+def _reference_in_order(body: list[ast.stmt]) -> list[ast.AST]:
+    """A scope's own nodes, children before parents, nested scopes left out (recursive)."""
+    found: list[ast.AST] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast_nodes.SCOPES):
+            return
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.expr_context):
+                visit(child)
+        found.append(node)
+
+    for statement in body:
+        visit(statement)
+    return found
+
+
+FLAT_SOURCES = [
+    *SOURCES,
+    "class A:\n    x = [lambda: y for y in z]\n    def f(self, a=g()):\n"
+    "        def inner(): return h(a)\n        return k(inner, self.m(a))\n",
+    "async def run(m):\n    async with ctx() as c:\n        await m(c)\n",
+]
+
+
+@pytest.mark.parametrize("source", FLAT_SOURCES)
+def test_the_flattened_tree_slices_every_scope_like_its_own_walk(source: str) -> None:
+    tree = ast.parse(source)
+    flat = ast_nodes.Flat(tree)
+    assert flat.depth == _reference_depth(tree)
+    marker = (ast.expr_context,)
+    assert {id(n) for n in flat.nodes} == {
+        id(n) for n in ast.walk(tree) if not isinstance(n, marker)
+    }
+    assert [id(n) for n in flat.statements_of(None)] == [
+        id(n) for n in _reference_in_order(tree.body)
+    ]
+    for scope in ast.walk(tree):
+        if not isinstance(scope, ast_nodes.SCOPES):
+            continue
+        assert {id(n) for n in flat.subtree(scope)} == {
+            id(n) for n in ast.walk(scope) if not isinstance(n, marker)
+        }
+        if not isinstance(scope, ast.Lambda):
+            assert [id(n) for n in flat.statements_of(scope)] == [
+                id(n) for n in _reference_in_order(scope.body)
+            ]

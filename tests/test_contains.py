@@ -319,3 +319,22 @@ def test_sequential_parts() -> None:
     with_bn = Built("torch.nn.Sequential", parts=(None, Built("torch.nn.BatchNorm1d")))
     assert contains(with_bn, BATCH_NORM, index) is YES
     assert contains(Built("torch.nn.Sequential", parts=()), BATCH_NORM, index) is NO
+
+
+def test_a_functions_own_import_does_not_rename_the_modules_layers() -> None:
+    index = _index(
+        """
+        import torch.nn as nn
+
+        def export_to_keras():
+            import keras.layers as nn
+            return nn.Dense(4)
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn = nn.BatchNorm2d(8)
+        """
+    )
+    assert index.contains("Net", BATCH_NORM) is Tri.YES
+    assert index.attribute_class("Net", "bn") == "torch.nn.BatchNorm2d"

@@ -40,6 +40,81 @@ def walk_with_depth(root: ast.AST) -> tuple[list[ast.AST], int]:
     return found, levels
 
 
+# Nodes that open a scope of their own: a function's statements do not include theirs.
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_NOT_STATEMENTS = (*SCOPES, ast.Module)
+_EXPR_CONTEXT = ast.expr_context
+
+
+class Flat:
+    """A whole tree flattened once, so that every later scan of a part of it is a slice.
+
+    `nodes` lists the tree in post-order (a node after its children, children in field
+    order: an argument before its call, a value before its assignment), without the shared
+    `Load`/`Store` markers. A node's subtree is `nodes[start:end]` for its `span`; each node's
+    `owners` entry is the innermost function, class or lambda around it (None at module
+    level). `depth` is `walk_with_depth`'s answer, the markers counted.
+    """
+
+    def __init__(self, root: ast.AST) -> None:
+        self.nodes: list[ast.AST] = []
+        self.owners: list[ast.AST | None] = []
+        # id(scope node) -> (start, end) of its subtree, and of its `body` statements.
+        self._spans: dict[int, tuple[int, int]] = {}
+        self._bodies: dict[int, tuple[int, int]] = {}
+        self.depth = 0
+        self._visit(root, None, 1)
+
+    def _visit(self, node: ast.AST, owner: ast.AST | None, level: int) -> None:
+        # Recursive on purpose: the index's trees are a few dozen levels deep, and a call
+        # per node is faster than an explicit stack; deeper trees raise RecursionError.
+        nodes = self.nodes
+        start = len(nodes)
+        if level > self.depth:
+            self.depth = level
+        scope = isinstance(node, SCOPES)
+        inner = node if scope else owner
+        below = level + 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, _AST):
+                if isinstance(value, _EXPR_CONTEXT):
+                    if below > self.depth:
+                        self.depth = below
+                else:
+                    self._visit(value, inner, below)
+            elif value.__class__ is list:
+                body_start = len(nodes)
+                for item in value:
+                    if isinstance(item, _AST):
+                        self._visit(item, inner, below)
+                if scope and name == "body":
+                    self._bodies[id(node)] = (body_start, len(nodes))
+        if scope:
+            self._spans[id(node)] = (start, len(nodes) + 1)
+        nodes.append(node)
+        self.owners.append(owner)
+
+    def subtree(self, scope: ast.AST) -> list[ast.AST]:
+        """Every node of a function, class or lambda, itself included (post-order)."""
+        start, end = self._spans[id(scope)]
+        return self.nodes[start:end]
+
+    def statements_of(self, scope: ast.AST | None) -> list[ast.AST]:
+        """The nodes of a scope's own statements in evaluation order, without nested
+        functions, classes or lambdas (the whole module for None)."""
+        if scope is None:
+            start, end = 0, len(self.nodes)
+        else:
+            start, end = self._bodies[id(scope)]
+        owners = self.owners
+        return [
+            node
+            for position, node in enumerate(self.nodes[start:end], start)
+            if owners[position] is scope and not isinstance(node, _NOT_STATEMENTS)
+        ]
+
+
 def depth(root: ast.AST) -> int:
     """How many nodes deep the tree goes (iteratively: the tree may be deep)."""
     deepest = 0

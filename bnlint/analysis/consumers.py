@@ -82,7 +82,7 @@ def _scan(body: list[ast.stmt], found: dict[str, int]) -> None:
             for arg in [*call.args, *(k.value for k in call.keywords)]:
                 producer = _output_class(arg, instances, outputs)
                 if producer is not None and producer != consumer:
-                    found.setdefault(producer, call.lineno)
+                    found[producer] = min(found.get(producer, call.lineno), call.lineno)
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = ast_nodes.dotted_name(statement.targets[0])
             if target is None:

@@ -645,20 +645,27 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         index.unparsable.add(filename)
         return index
-    nodes, index.depths[filename] = ast_nodes.walk_with_depth(tree)
     try:
-        _FileIndexer(index, filename, _imports(nodes)).run(tree, nodes)
+        flat = ast_nodes.Flat(tree)
+        index.depths[filename] = flat.depth
+        _FileIndexer(index, filename, flat).run(tree)
     except RecursionError:  # nesting deeper than the indexer's recursion: no facts
-        return ProjectIndex(filenames={filename})
+        index = ProjectIndex(filenames={filename})
+        index.depths[filename] = ast_nodes.walk_with_depth(tree)[1]
     return index
 
 
-def _imports(nodes: list[ast.AST]) -> ImportTable:
+def _imports(flat: ast_nodes.Flat) -> ImportTable:
+    """The file's imports; a module-level import wins over a function's own of that name."""
     table = ImportTable()
-    for node in nodes:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            for record in from_ast(node):
-                table.add(record)
+    found = [
+        (owner is None, node)
+        for node, owner in zip(flat.nodes, flat.owners, strict=True)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    for _, node in sorted(found, key=lambda pair: pair[0]):
+        for record in from_ast(node):
+            table.add(record)
     return table
 
 
@@ -707,11 +714,13 @@ def _is_training_step(call: ast.Call) -> bool:
 
 
 class _FileIndexer:
-    def __init__(self, index: ProjectIndex, filename: str, imports: ImportTable) -> None:
+    def __init__(self, index: ProjectIndex, filename: str, flat: ast_nodes.Flat) -> None:
         self.index = index
         self.filename = filename
-        self.table = imports
-        self.imports = imports.aliases
+        # The file flattened once: each class, helper and function below is a slice of it.
+        self.flat = flat
+        self.table = _imports(flat)
+        self.imports = self.table.aliases
         self.local_classes: set[str] = set()
         self.local_helpers: set[str] = set()
         # Dotted name as written -> its resolution (one file resolves the same names often).
@@ -727,7 +736,8 @@ class _FileIndexer:
             found = self._resolved[name] = self.table.resolve(name)
         return found
 
-    def run(self, tree: ast.Module, nodes: list[ast.AST]) -> None:
+    def run(self, tree: ast.Module) -> None:
+        nodes = self.flat.nodes
         load = checkpoints.weight_load(nodes)
         if load is not None:
             self.index.weight_loads[self.filename] = load
@@ -745,7 +755,7 @@ class _FileIndexer:
         for node in classes:
             self._class(node)
         self._functions(tree.body, prefix="")
-        self._call_sites("<module>", _in_order(tree.body))
+        self._call_sites("<module>", self.flat.statements_of(None))
 
     def _helpers(self, body: list[ast.stmt], called: set[str]) -> None:
         """Summarise the module-level functions this file calls that refer to layers,
@@ -801,7 +811,8 @@ class _FileIndexer:
         layers: set[str] = set()
         built: set[int] = set()
         assigned: dict[str, int] = {}
-        for inner in ast_nodes.walk(node):
+        class_nodes = self.flat.subtree(node)
+        for inner in class_nodes:
             if not isinstance(inner, ast.Assign | ast.AugAssign | ast.AnnAssign):
                 continue
             targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
@@ -825,7 +836,7 @@ class _FileIndexer:
         if not layers or not flags or any(assigned.get(a) != 1 for a in layers):
             return {}
         # Every Dropout the class names is one of those attributes.
-        for inner in ast_nodes.walk(node):
+        for inner in class_nodes:
             if (
                 isinstance(inner, ast.Name | ast.Attribute)
                 and isinstance(inner.ctx, ast.Load)
@@ -861,7 +872,7 @@ class _FileIndexer:
         for method in node.body:
             if method is forward or method is init or not isinstance(method, ast.FunctionDef):
                 continue
-            for inner in ast.walk(method):
+            for inner in self.flat.subtree(method):
                 if isinstance(inner, ast.Attribute) and inner.attr in layers:
                     return {}  # applied or replaced outside `forward`
         return {flags[a]: at.get(flags[a], -1) for a in used}
@@ -873,7 +884,7 @@ class _FileIndexer:
         references: set[str] = set()
         attributes: dict[str, str] = {}
         opaque = False
-        nodes = ast_nodes.walk(node)
+        nodes = self.flat.subtree(node)
         # Helpers count where they are called: `self.apply(init_weights)` builds nothing.
         called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
         for inner in nodes:
@@ -940,7 +951,7 @@ class _FileIndexer:
             if isinstance(node, ast.ClassDef):
                 self._functions(node.body, prefix=f"{node.name}.")
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                order = _in_order(node.body)
+                order = self.flat.statements_of(node)
                 facts = self._function(node, order)
                 params = {a.arg for a in [*node.args.posonlyargs, *node.args.args]}
                 params |= {a.arg for a in node.args.kwonlyargs}
@@ -1253,33 +1264,6 @@ class _FileIndexer:
 
 
 _BUILTINS = frozenset(dir(builtins))
-
-
-def _in_order(body: list[ast.stmt]) -> list[ast.AST]:
-    """Nodes of `body` in source order, not entering nested functions, classes or lambdas."""
-    found: list[ast.AST] = []
-
-    skip = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, skip):
-            return
-        # Arguments are evaluated before the call itself.
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                if not isinstance(value, ast.expr_context):
-                    visit(value)
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        visit(item)
-        found.append(node)
-
-    for statement in body:
-        visit(statement)
-    # Assignments are recorded after their value: iter order already puts the value first.
-    return found
 
 
 # -- per-file summaries in the cache ----------------------------------------------------------
