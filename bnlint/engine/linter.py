@@ -18,7 +18,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint.analysis.ast_nodes import depth as ast_depth
 from bnlint.analysis.context import FileContext
-from bnlint.analysis.walk import visit as visit_tree
+from bnlint.analysis.walk import children
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Finding, Position
 from bnlint.engine.findings import to_finding
@@ -30,15 +30,17 @@ if TYPE_CHECKING:
     from bnlint.analysis.project import ProjectIndex
 
 
-class _Dispatcher(cst.CSTVisitor):
+Handler = Callable[[cst.CSTNode], object]
+
+
+class _Dispatcher:
     """One walk of the tree that calls every rule's visit_/leave_ methods."""
 
     def __init__(self, ctx: FileContext, rules: Sequence[Rule]) -> None:
-        super().__init__()
         self._ctx = ctx
         self._ancestors = ctx.ancestors
-        self._visit: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
-        self._leave: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
+        self._visit: dict[str, list[Handler]] = {}
+        self._leave: dict[str, list[Handler]] = {}
         for rule in rules:
             for attribute in dir(rule):
                 if attribute.startswith("visit_"):
@@ -48,30 +50,42 @@ class _Dispatcher(cst.CSTVisitor):
         # Imports feed name resolution before any rule sees a later use of the name.
         for kind in ("Import", "ImportFrom"):
             self._visit.setdefault(kind, []).insert(0, self._import)
-        self._visit_by_type: dict[type, list[Callable[[cst.CSTNode], object]]] = {}
-        self._leave_by_type: dict[type, list[Callable[[cst.CSTNode], object]]] = {}
+        # Node type -> (its visit handlers, its leave handlers).
+        self._by_type: dict[type, tuple[list[Handler], list[Handler]]] = {}
 
     def _import(self, node: cst.CSTNode) -> None:
         self._ctx.names.add_import(cast(cst.Import | cst.ImportFrom, node))
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self._ancestors.append(node)
-        kind = type(node)
-        handlers = self._visit_by_type.get(kind)
-        if handlers is None:
-            handlers = self._visit_by_type[kind] = self._visit.get(kind.__name__, [])
-        for handler in handlers:
-            handler(node)
-        return True
+    def _handlers(self, kind: type) -> tuple[list[Handler], list[Handler]]:
+        found = self._visit.get(kind.__name__, []), self._leave.get(kind.__name__, [])
+        self._by_type[kind] = found
+        return found
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        kind = type(original_node)
-        handlers = self._leave_by_type.get(kind)
-        if handlers is None:
-            handlers = self._leave_by_type[kind] = self._leave.get(kind.__name__, [])
-        for handler in handlers:
-            handler(original_node)
-        self._ancestors.pop()
+    def run(self, module: cst.Module) -> None:
+        """One walk in source order: every rule's `visit_<Kind>` on the way down and
+        `leave_<Kind>` on the way up, with `ctx.ancestors` holding the path meanwhile.
+
+        What `walk.visit` does for any visitor, inlined: this walk sees every node of
+        every linted file. The node being left is always the last ancestor, so the way
+        up needs only a marker on the stack.
+        """
+        ancestors = self._ancestors
+        by_type = self._by_type
+        stack: list[cst.CSTNode | None] = [module]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                left = ancestors[-1]
+                for handler in by_type[type(left)][1]:
+                    handler(left)
+                ancestors.pop()
+                continue
+            handlers = by_type.get(type(node)) or self._handlers(type(node))
+            ancestors.append(node)
+            for handler in handlers[0]:
+                handler(node)
+            stack.append(None)
+            stack.extend(reversed(children(node)))
 
 
 # Real code nests a few dozen ast nodes deep; up to this depth libcst's recursive walk and
@@ -188,7 +202,7 @@ class Linter:
         ctx = FileContext(self.filename, source, module, self.settings, self.project)
         rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
         try:
-            visit_tree(module, _Dispatcher(ctx, rules))
+            _Dispatcher(ctx, rules).run(module)
             reports = [report for rule in rules for report in rule.reports]
             if not reports:
                 return [], None

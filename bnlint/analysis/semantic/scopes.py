@@ -129,7 +129,7 @@ class SemanticModel(cst.CSTVisitor):
                 if bounded and node is not root:
                     continue  # a nested scope of a bounded model: bound by name, not entered
             if enter:
-                stack.extend(reversed(list(children(node))))
+                stack.extend(reversed(children(node)))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
