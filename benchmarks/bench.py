@@ -11,7 +11,7 @@ also using, wall times swing with the load while CPU seconds stay comparable.
 Ratios are to the 1-process `ast.parse` floor measured in the same run.
 `--compare REV` also times bnlint as it was at a git revision (its package extracted to a
 temporary folder and put first on PYTHONPATH), so a change is judged against its parent in
-the same run, on the same machine state.
+the same run, on the same machine state: the two builds run in turns, run for run.
 """
 
 from __future__ import annotations
@@ -48,21 +48,42 @@ class Measure:
     cpu: float = 0.0
 
 
+def _run_once(command: list[str], cwd: Path | None) -> tuple[float, float, int, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *command],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1]) / 1024, int(out[2]), float(out[3])
+
+
+def _summary(label: str, samples: list[tuple[float, float, int, float]]) -> Measure:
+    return Measure(
+        label,
+        statistics.median(s[0] for s in samples),
+        max(s[1] for s in samples),
+        samples[-1][2],
+        statistics.median(s[3] for s in samples),
+    )
+
+
 def measure(label: str, command: list[str], runs: int, cwd: Path | None = None) -> Measure:
-    walls, rss, cpus, code = [], [], [], 0
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", _WRAPPER, *command],
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            check=True,
-        ).stdout.split()
-        walls.append(float(out[0]))
-        rss.append(int(out[1]) / 1024)
-        code = int(out[2])
-        cpus.append(float(out[3]))
-    return Measure(label, statistics.median(walls), max(rss), code, statistics.median(cpus))
+    return _summary(label, [_run_once(command, cwd) for _ in range(runs)])
+
+
+def measure_side_by_side(
+    first: tuple[str, list[str]], second: tuple[str, list[str]], runs: int, cwd: Path | None
+) -> tuple[Measure, Measure]:
+    """Two commands run in turns (A B, B A, A B, ...), so that a machine whose speed drifts
+    during the benchmark (other work, thermal limits) weighs on both alike."""
+    samples: dict[int, list[tuple[float, float, int, float]]] = {0: [], 1: []}
+    commands = (first[1], second[1])
+    for round_ in range(runs):
+        for which in (0, 1) if round_ % 2 == 0 else (1, 0):
+            samples[which].append(_run_once(commands[which], cwd))
+    return _summary(first[0], samples[0]), _summary(second[0], samples[1])
 
 
 def corpus_size(path: Path) -> tuple[int, int]:
@@ -130,25 +151,17 @@ def run_tier(name: str, target: Path, args: argparse.Namespace) -> list[dict[str
                 1,
             )
         )
-    rows.append(
-        measure(
-            f"bnlint cold (--no-cache, -j {jobs})",
-            bnlint_command(target, False, jobs),
-            args.runs,
-            cwd=work,
-        )
-    )
+    cold = (f"bnlint cold (--no-cache, -j {jobs})", bnlint_command(target, False, jobs))
     if args.compare:
         old = extract_revision(args.compare)
-        rows.append(
-            measure(
-                f"bnlint at {args.compare} cold (--no-cache, -j {jobs})",
-                with_pythonpath(bnlint_command(target, False, jobs), old),
-                args.runs,
-                cwd=work,
-            )
+        then = (
+            f"bnlint at {args.compare} cold (--no-cache, -j {jobs})",
+            with_pythonpath(bnlint_command(target, False, jobs), old),
         )
+        rows.extend(measure_side_by_side(cold, then, args.runs, cwd=work))
         shutil.rmtree(old, ignore_errors=True)
+    else:
+        rows.append(measure(*cold, args.runs, cwd=work))
     subprocess.run(bnlint_command(target, True, jobs), cwd=work, capture_output=True, check=False)
     rows.append(
         measure(
