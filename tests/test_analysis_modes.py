@@ -313,3 +313,28 @@ def test_bn102_explains_the_eval_and_the_loop_that_carries_it() -> None:
         (10, "`model.eval()` puts `model` in eval mode"),
         (6, "the loop comes back to this training step with no `model.train()`"),
     ]
+
+
+def test_calls_no_project_function_can_receive_are_not_call_sites() -> None:
+    index = index_source(
+        textwrap.dedent(
+            """
+            import torch
+            from torch.onnx import export as onnx_export
+
+            def main(model):
+                model.eval()
+                torch.onnx.export(model, torch.zeros(1), "m.onnx")
+                onnx_export(model, torch.zeros(1), "m.onnx")
+                print(len(model))
+                report(model)
+
+            def len(items):
+                return 0
+            """
+        ),
+        "export.py",
+    )
+    # `torch.onnx.export` and `print` are not the project's; `len` is rebound by the file.
+    assert set(index.call_sites) == {"len", "report"}
+    assert index.call_sites["report"][0].arg_modes == {0: "eval"}

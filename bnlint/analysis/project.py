@@ -722,6 +722,7 @@ class _FileIndexer:
         self.table = _imports(flat)
         self.imports = self.table.aliases
         self.local_classes: set[str] = set()
+        self.local_names: set[str] = set()
         self.local_helpers: set[str] = set()
         # Dotted name as written -> its resolution (one file resolves the same names often).
         self._resolved: dict[str, str] = {}
@@ -748,6 +749,13 @@ class _FileIndexer:
             self.index.module_consumers.setdefault(name, (self.filename, line))
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
         self.local_classes = {n.name for n in classes}
+        # Every name the file binds anywhere (a builtin it rebinds is not the builtin).
+        self.local_names = {
+            n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        } | self.local_classes
+        self.local_names |= {
+            n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+        }
         called = {
             n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         }
@@ -1016,6 +1024,8 @@ class _FileIndexer:
         on `model` is looked up in the whole project later (`ProjectIndex.effects`)."""
         if callee is None or "." in callee or callee in self.local_functions:
             return
+        if self._outside_project(callee):
+            return
         given: dict[int | str, str] = {}
         arguments: list[tuple[int | str, ast.expr]] = list(enumerate(call.args))
         arguments += [(k.arg, k.value) for k in call.keywords if k.arg is not None]
@@ -1121,6 +1131,8 @@ class _FileIndexer:
             callee = ast_nodes.dotted_name(node.func)
             if callee is None:
                 continue
+            if self._outside_project(callee):
+                continue
             name = callee.rpartition(".")[2]
             arg_modes: dict[int | str, str] = {}
             arg_classes: dict[int | str, str] = {}
@@ -1173,6 +1185,17 @@ class _FileIndexer:
                 function.returns_mode = found.pop() if len(found) == 1 else MODE_UNKNOWN
                 references = {reference for _, reference in returns}
                 function.returns_class = references.pop() if len(references) == 1 else None
+
+    def _outside_project(self, callee: str) -> bool:
+        """A call no project function can receive: a builtin this file does not rebind
+        (`len(model)`, `dict(...)`) or a library's function (`torch.onnx.export`, `nn.Conv2d`).
+        Call sites are looked up by the callee's last name, so recording these would only
+        let a project function of the same name (`export`) inherit their arguments."""
+        root = callee.partition(".")[0]
+        if "." not in callee and callee in _BUILTINS:
+            return callee not in self.imports and callee not in self.local_names
+        qualified = self.table.qualify(callee) if root in self.imports else None
+        return qualified is not None and qualified.partition(".")[0] in _PLAIN_LIBRARIES
 
     def _constructed_class(self, value: ast.expr, classes: dict[str, str]) -> str | None:
         """The class `value` constructs (through `.to(...)`-style chains, wrappers and
