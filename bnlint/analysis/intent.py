@@ -79,8 +79,11 @@ TRAINER_HOOKS = frozenset(
 _TRAINER_BASES = frozenset(
     {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer"}
 )
-_TRAINING_TEXT = re.compile(r"\.backward\(|\.step\(")
-_LOADING_TEXT = re.compile(r"\.load_state_dict\(|torch\.load\(")
+# Methods whose call anywhere in a file makes it training code for checkpoint inference
+# (`loss.backward()`, `optimizer.step()`, `scheduler.step()` alike: any sign of training).
+_STEP_METHODS = frozenset({"backward", "step"})
+_LOAD_STATE_DICT = "load_state_dict"
+_TORCH_LOAD = "torch.load"
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,6 @@ class Intent:
         self.ctx = ctx
         self._direct_steps: dict[int, bool] = {}
         self._file_trains: bool | None = None
-        self._texts: dict[int, str] = {}
         self._file_loads: bool | None = None
         self._trains: dict[int, bool] = {}
         self._managed: dict[int, bool] = {}
@@ -255,15 +257,24 @@ class Intent:
         return False
 
     def file_trains(self) -> bool:
-        """Whether the file has anything that looks like a training step (text scan)."""
+        """Whether any call of the file looks like a training step (`x.backward(...)`,
+        `x.step(...)`)."""
         if self._file_trains is None:
-            self._file_trains = bool(_TRAINING_TEXT.search(self.ctx.source.text))
+            self._file_trains = any(
+                isinstance(call.func, cst.Attribute) and call.func.attr.value in _STEP_METHODS
+                for call in self.ctx.semantic.calls
+            )
         return self._file_trains
 
     def file_loads_weights(self) -> bool:
-        """Whether the file loads weights at all (a text scan): else no checkpoint inference."""
+        """Whether the file loads weights at all (`x.load_state_dict(...)`, `torch.load(...)`):
+        else no checkpoint inference."""
         if self._file_loads is None:
-            self._file_loads = bool(_LOADING_TEXT.search(self.ctx.source.text))
+            self._file_loads = any(
+                (isinstance(call.func, cst.Attribute) and call.func.attr.value == _LOAD_STATE_DICT)
+                or self._is_torch_load(call.func)
+                for call in self.ctx.semantic.calls
+            )
         return self._file_loads
 
     # -- inference --------------------------------------------------------------------
@@ -524,35 +535,56 @@ class Intent:
             if isinstance(node, cst.FunctionDef):
                 scope = node
                 break
-        text = self._code_up_to(scope, {id(node) for node in chain})
-        escaped = re.escape(model)
-        loaded = re.search(
-            rf"(?<![\w.]){escaped}\.load_state_dict\(|(?<![\w.]){escaped}\s*=\s*torch\.load\(",
-            text,
-        )
-        if loaded is None:
-            return None
-        return Purpose("after loading a checkpoint for inference", "predicting")
+        position = self._statement_positions(scope)
+        limit = self._position_in(chain, position)
+        for call in self.ctx.semantic.calls:
+            if not self._loads_into(call, model) or self.ctx.scopes(call)[-1] is not scope:
+                continue
+            # A load in another function (a factory's `pretrained` branch) or after the call
+            # does not reach the model that is called (a `__main__` smoke test on random
+            # weights); one in the same statement (a loop that loads, then predicts) does.
+            where = self._position_in(self.ctx.chain(call), position)
+            if where is not None and limit is not None and where <= limit:
+                return Purpose("after loading a checkpoint for inference", "predicting")
+        return None
 
-    def _code_up_to(self, scope: cst.Module | cst.FunctionDef, around: set[int]) -> str:
-        """The code of `scope`'s own statements up to the one holding the call: a load in
-        another function (a factory's `pretrained` branch) or after the call does not reach
-        the model that is called (a `__main__` smoke test on random weights)."""
+    def _statement_positions(self, scope: cst.Module | cst.FunctionDef) -> dict[int, int]:
+        """id of each of `scope`'s own statements -> its position in the body."""
         body = scope.body if isinstance(scope, cst.Module) else scope.body.body
-        parts: list[str] = []
-        for statement in body:
-            if not isinstance(statement, cst.FunctionDef | cst.ClassDef):
-                parts.append(self._statement_code(statement))
-            if id(statement) in around:
-                break
-        return "\n".join(parts)
+        return {id(statement): index for index, statement in enumerate(body)}
 
-    def _statement_code(self, statement: cst.CSTNode) -> str:
-        text = self._texts.get(id(statement))
-        if text is None:
-            text = self.ctx.code_for(statement)
-            self._texts[id(statement)] = text
-        return text
+    @staticmethod
+    def _position_in(chain: list[cst.CSTNode], positions: dict[int, int]) -> int | None:
+        for node in chain:
+            found = positions.get(id(node))
+            if found is not None:
+                return found
+        return None
+
+    def _is_torch_load(self, func: cst.BaseExpression) -> bool:
+        # As written too: the walk may not have reached a function's own `import torch` yet.
+        return (
+            dotted_name(func) == _TORCH_LOAD or self.ctx.names.qualified_name(func) == _TORCH_LOAD
+        )
+
+    def _loads_into(self, call: cst.Call, model: str) -> bool:
+        """`model.load_state_dict(...)`, or `model = torch.load(...)`."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == _LOAD_STATE_DICT:
+            return dotted_name(func.value) == model
+        if not self._is_torch_load(func):
+            return False
+        node: cst.CSTNode = call
+        parent = self.ctx.parent(node)
+        # `model = torch.load(path).to(device)`: up through the chained method calls.
+        while isinstance(parent, cst.Attribute) and parent.value is node:
+            outer = self.ctx.parent(parent)
+            if not isinstance(outer, cst.Call) or outer.func is not parent:
+                break
+            node, parent = outer, self.ctx.parent(outer)
+        return isinstance(parent, cst.Assign) and any(
+            dotted_name(target.target) == model for target in parent.targets
+        )
 
     @staticmethod
     def single_sample(call: cst.Call) -> bool:
