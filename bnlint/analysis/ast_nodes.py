@@ -63,6 +63,7 @@ class Flat:
         self._spans: dict[int, tuple[int, int]] = {}
         self._bodies: dict[int, tuple[int, int]] = {}
         self.depth = 0
+        self._by_type: dict[type, list[int]] | None = None
         self._visit(root, None, 1)
 
     def _visit(self, node: ast.AST, owner: ast.AST | None, level: int) -> None:
@@ -94,6 +95,27 @@ class Flat:
             self._spans[id(node)] = (start, len(nodes) + 1)
         nodes.append(node)
         self.owners.append(owner)
+
+    def positions_of(self, *kinds: type[ast.AST]) -> list[int]:
+        """The positions in `nodes` of every node of these exact types, in post-order."""
+        if self._by_type is None:
+            by_type: dict[type, list[int]] = {}
+            for position, node in enumerate(self.nodes):
+                found = by_type.get(type(node))
+                if found is None:
+                    by_type[type(node)] = [position]
+                else:
+                    found.append(position)
+            self._by_type = by_type
+        if len(kinds) == 1:
+            return self._by_type.get(kinds[0], [])
+        return sorted(p for kind in kinds for p in self._by_type.get(kind, []))
+
+    def of_kind(self, *kinds: type[ast.AST]) -> list[ast.AST]:
+        """Every node of these exact types (`ast` has no subclasses of its node types), in
+        post-order: the scans of a whole file read these instead of every node."""
+        nodes = self.nodes
+        return [nodes[position] for position in self.positions_of(*kinds)]
 
     def subtree(self, scope: ast.AST) -> list[ast.AST]:
         """Every node of a function, class or lambda, itself included (post-order)."""

@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bnlint.analysis import ast_nodes, checkpoints, consumers, torch_api
 from bnlint.analysis.semantic.imports import ImportTable, from_ast
@@ -658,13 +658,11 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
 def _imports(flat: ast_nodes.Flat) -> ImportTable:
     """The file's imports; a module-level import wins over a function's own of that name."""
     table = ImportTable()
-    found = [
-        (owner is None, node)
-        for node, owner in zip(flat.nodes, flat.owners, strict=True)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-    ]
-    for _, node in sorted(found, key=lambda pair: pair[0]):
-        for record in from_ast(node):
+    positions = flat.positions_of(ast.Import, ast.ImportFrom)
+    at_module_level = [flat.owners[p] is None for p in positions]
+    found = sorted(zip(at_module_level, positions, strict=True))
+    for _, position in found:
+        for record in from_ast(cast(ast.Import | ast.ImportFrom, flat.nodes[position])):
             table.add(record)
     return table
 
@@ -738,27 +736,33 @@ class _FileIndexer:
         return found
 
     def run(self, tree: ast.Module) -> None:
-        nodes = self.flat.nodes
-        load = checkpoints.weight_load(nodes)
+        flat = self.flat
+        calls = cast(list[ast.Call], flat.of_kind(ast.Call))
+        load = checkpoints.weight_load([*calls, *flat.of_kind(ast.Constant)])
         if load is not None:
             self.index.weight_loads[self.filename] = load
-        bias = checkpoints.bias_read(nodes)
+        bias = checkpoints.bias_read(flat.of_kind(ast.Compare, ast.Attribute))
         if bias is not None:
             self.index.bias_reads[self.filename] = bias
-        for name, line in consumers.module_consumers(nodes).items():
+        found = consumers.module_consumers(
+            flat.of_kind(ast.Assign, ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+        )
+        for name, line in found.items():
             self.index.module_consumers.setdefault(name, (self.filename, line))
-        classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
+        classes = cast(list[ast.ClassDef], flat.of_kind(ast.ClassDef))
         self.local_classes = {n.name for n in classes}
+        functions = cast(
+            list[ast.FunctionDef | ast.AsyncFunctionDef],
+            flat.of_kind(ast.FunctionDef, ast.AsyncFunctionDef),
+        )
         # Every name the file binds anywhere (a builtin it rebinds is not the builtin).
-        self.local_names = {
-            n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-        } | self.local_classes
+        self.local_names = {n.name for n in functions} | self.local_classes
         self.local_names |= {
-            n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+            n.id
+            for n in cast(list[ast.Name], flat.of_kind(ast.Name))
+            if not isinstance(n.ctx, ast.Load)
         }
-        called = {
-            n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-        }
+        called = {n.func.id for n in calls if isinstance(n.func, ast.Name)}
         self._helpers(tree.body, called)
         for node in classes:
             self._class(node)
