@@ -77,10 +77,15 @@ class NameResolver:
 
     def __init__(self) -> None:
         self.table = ImportTable()
+        # id(node) -> (node, its answer) since the last import was added: every rule asks
+        # about the same call's function (a dozen times per node), and the answer changes
+        # only with the imports. The node is kept so that its id is not reused meanwhile.
+        self._answers: dict[int, tuple[cst.BaseExpression, str | None]] = {}
 
     def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
         for record in from_cst(node):
             self.table.add(record)
+        self._answers.clear()
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """The fully qualified name of `node` when its root name comes from an import.
@@ -88,8 +93,13 @@ class NameResolver:
         >>> `from torch import nn` then `nn.BatchNorm2d` -> "torch.nn.BatchNorm2d"
         >>> a local name (`model.eval`) -> None
         """
+        found = self._answers.get(id(node))
+        if found is not None:
+            return found[1]
         dotted = dotted_name(node)
-        return None if dotted is None else self.table.qualify(dotted)
+        answer = None if dotted is None else self.table.qualify(dotted)
+        self._answers[id(node)] = (node, answer)
+        return answer
 
     def matches(self, node: cst.BaseExpression, names: frozenset[str]) -> str | None:
         """The qualified name of `node` if it is one of `names`, else None."""
