@@ -1142,6 +1142,8 @@ class _FileIndexer:
             arg_classes: dict[int | str, str] = {}
             arguments: list[tuple[int | str, ast.expr]] = list(enumerate(node.args))
             arguments += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+            # Modes set on attributes (`ctx.model.train()`), for arguments that hold them.
+            attribute_modes: list[tuple[str, str]] | None = None
             for position, arg in arguments:
                 key = _receiver_key(arg)
                 if key is None:
@@ -1152,11 +1154,16 @@ class _FileIndexer:
                 arg_modes[position] = mode_here or MODE_UNKNOWN
                 if key in classes:
                     arg_classes[position] = classes[key]
+                if attribute_modes is None:
+                    attribute_modes = [
+                        (held, held_mode)
+                        for held, held_mode in modes.items()
+                        if "." in held and not held_mode.startswith((PASSED_THROUGH, RETURNED_BY))
+                    ]
                 # `validate(ctx)` after `ctx.model.train()`: the attribute's mode, as "0.model".
-                for held, held_mode in modes.items():
-                    if held.startswith(key + ".") and not held_mode.startswith(
-                        (PASSED_THROUGH, RETURNED_BY)
-                    ):
+                prefix = key + "."
+                for held, held_mode in attribute_modes:
+                    if held.startswith(prefix):
                         arg_modes[f"{position}{held[len(key) :]}"] = held_mode
             known = {k: v for k, v in arg_modes.items() if v != MODE_UNKNOWN}
             if known:
