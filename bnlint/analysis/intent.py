@@ -28,6 +28,7 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.calls import argument, boolean
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.values import unwrap
 from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
@@ -535,15 +536,25 @@ class Intent:
             if isinstance(node, cst.FunctionDef):
                 scope = node
                 break
+        # `model.load_state_dict(...)` in the scope's own statements, or `model =
+        # torch.load(...)` among the values the scope assigns to `model`.
+        loads: list[cst.CSTNode] = [
+            call
+            for call in self.ctx.semantic.calls
+            if self._loads_state_into(call, model) and self.ctx.scopes(call)[-1] is scope
+        ]
+        loads += [
+            value
+            for value in self.ctx.scope_facts(scope).assignments.get(model, [])
+            if isinstance(loaded := unwrap(value), cst.Call) and self._is_torch_load(loaded.func)
+        ]
         position = self._statement_positions(scope)
         limit = self._position_in(chain, position)
-        for call in self.ctx.semantic.calls:
-            if not self._loads_into(call, model) or self.ctx.scopes(call)[-1] is not scope:
-                continue
+        for load in loads:
             # A load in another function (a factory's `pretrained` branch) or after the call
             # does not reach the model that is called (a `__main__` smoke test on random
             # weights); one in the same statement (a loop that loads, then predicts) does.
-            where = self._position_in(self.ctx.chain(call), position)
+            where = self._position_in(self.ctx.chain(load), position)
             if where is not None and limit is not None and where <= limit:
                 return Purpose("after loading a checkpoint for inference", "predicting")
         return None
@@ -567,23 +578,14 @@ class Intent:
             dotted_name(func) == _TORCH_LOAD or self.ctx.names.qualified_name(func) == _TORCH_LOAD
         )
 
-    def _loads_into(self, call: cst.Call, model: str) -> bool:
-        """`model.load_state_dict(...)`, or `model = torch.load(...)`."""
+    @staticmethod
+    def _loads_state_into(call: cst.Call, model: str) -> bool:
+        """`model.load_state_dict(...)`."""
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == _LOAD_STATE_DICT:
-            return dotted_name(func.value) == model
-        if not self._is_torch_load(func):
-            return False
-        node: cst.CSTNode = call
-        parent = self.ctx.parent(node)
-        # `model = torch.load(path).to(device)`: up through the chained method calls.
-        while isinstance(parent, cst.Attribute) and parent.value is node:
-            outer = self.ctx.parent(parent)
-            if not isinstance(outer, cst.Call) or outer.func is not parent:
-                break
-            node, parent = outer, self.ctx.parent(outer)
-        return isinstance(parent, cst.Assign) and any(
-            dotted_name(target.target) == model for target in parent.targets
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == _LOAD_STATE_DICT
+            and dotted_name(func.value) == model
         )
 
     @staticmethod
