@@ -1,7 +1,7 @@
 """Fast walks over `ast` trees (`ast.walk` and `iter_child_nodes` are generator-heavy).
 
-The project index walks every file of a run and the linter measures every candidate's
-depth, so these two loops are among the hottest code of a cold run.
+The project index flattens every file of a run (`Flat`) and the linter measures every
+candidate's depth (`depth`), so these two loops are among the hottest code of a cold run.
 """
 
 from __future__ import annotations
@@ -9,35 +9,6 @@ from __future__ import annotations
 import ast
 
 _AST = ast.AST
-
-
-def walk(root: ast.AST) -> list[ast.AST]:
-    """Every node under `root`, in `ast.walk`'s breadth-first order."""
-    return walk_with_depth(root)[0]
-
-
-def walk_with_depth(root: ast.AST) -> tuple[list[ast.AST], int]:
-    """`walk`'s nodes and `depth`'s answer from one pass (breadth-first: level by level)."""
-    found = [root]
-    append = found.append
-    position = 0
-    level_end = 1
-    levels = 1
-    while position < len(found):
-        if position == level_end:
-            levels += 1
-            level_end = len(found)
-        node = found[position]
-        position += 1
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, _AST):
-                append(value)
-            elif value.__class__ is list:
-                for item in value:
-                    if isinstance(item, _AST):
-                        append(item)
-    return found, levels
 
 
 # Nodes that open a scope of their own: a function's statements do not include theirs.
@@ -53,7 +24,7 @@ class Flat:
     order: an argument before its call, a value before its assignment), without the shared
     `Load`/`Store` markers. A node's subtree is `nodes[start:end]` for its `span`; each node's
     `owners` entry is the innermost function, class or lambda around it (None at module
-    level). `depth` is `walk_with_depth`'s answer, the markers counted.
+    level). `depth` is `depth`'s answer, the markers counted.
     """
 
     def __init__(self, root: ast.AST) -> None:

@@ -651,7 +651,7 @@ def index_source(source: str | bytes, filename: str) -> ProjectIndex:
         _FileIndexer(index, filename, flat).run(tree)
     except RecursionError:  # nesting deeper than the indexer's recursion: no facts
         index = ProjectIndex(filenames={filename})
-        index.depths[filename] = ast_nodes.walk_with_depth(tree)[1]
+        index.depths[filename] = ast_nodes.depth(tree)
     return index
 
 
@@ -767,7 +767,7 @@ class _FileIndexer:
         for node in classes:
             self._class(node)
         self._functions(tree.body, prefix="")
-        self._call_sites("<module>", self.flat.statements_of(None))
+        self._call_sites("<module>", flat.statements_of(None))
 
     def _helpers(self, body: list[ast.stmt], called: set[str]) -> None:
         """Summarise the module-level functions this file calls that refer to layers,
