@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import libcst as cst
 
 from bnlint.analysis.names import NameResolver
+from bnlint.analysis.walk import Preorder
 from bnlint.source import SourceText
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class FileContext:
         """Scopes and bindings of the whole file, built by one walk on first use."""
         from bnlint.analysis.semantic.scopes import SemanticModel
 
-        return SemanticModel(self.module)
+        return SemanticModel(self.module, tree=self.tree)
 
     def scope_facts(self, scope: cst.Module | cst.FunctionDef) -> ScopeBindings:
         """The bindings and facts of one scope: from the whole-file model when something
@@ -76,7 +77,9 @@ class FileContext:
             return self.semantic.scope(scope)
         found = self._scope_models.get(id(scope))
         if found is None:
-            found = self._scope_models[id(scope)] = SemanticModel(self.module, scope).scope(scope)
+            found = self._scope_models[id(scope)] = SemanticModel(
+                self.module, scope, self.tree
+            ).scope(scope)
         return found
 
     @cached_property
@@ -139,27 +142,17 @@ class FileContext:
         return ModeFlow(self)
 
     @cached_property
-    def parents(self) -> dict[int, cst.CSTNode]:
-        """`id(node)` -> its parent, for every node of the module: built by one walk, the
-        first time a question is asked about a node off the walk's current path."""
-        from bnlint.analysis.walk import children, walk
-
-        found: dict[int, cst.CSTNode] = {}
-
-        def enter(node: cst.CSTNode) -> bool:
-            for child in children(node):
-                found[id(child)] = node
-            return True
-
-        walk(self.module, enter)
-        return found
+    def tree(self) -> Preorder:
+        """The module flattened once, in source order: the rules' walk, the semantic model
+        and every parent question read it."""
+        return Preorder(self.module)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The parent of any node of the module (None for the module)."""
         for index in range(len(self.ancestors) - 1, 0, -1):
             if self.ancestors[index] is node:
                 return self.ancestors[index - 1]
-        return self.parents.get(id(node))
+        return self.tree.parent(node)
 
     def chain(self, at: cst.CSTNode) -> list[cst.CSTNode]:
         """`at` and its ancestors up to the module, innermost first, for any node."""
@@ -167,11 +160,7 @@ class FileContext:
         for index in range(len(ancestors) - 1, -1, -1):
             if ancestors[index] is at:
                 return ancestors[index::-1]
-        found = [at]
-        parents = self.parents
-        while (parent := parents.get(id(found[-1]))) is not None:
-            found.append(parent)
-        return found if found[-1] is self.module else ancestors[::-1]
+        return self.tree.chain(at) or ancestors[::-1]
 
     def enclosing(self, at: cst.CSTNode, kind: type[Node]) -> Node | None:
         """The innermost node of `kind` around `at` (a `FunctionDef`, `ClassDef`, loop...)."""

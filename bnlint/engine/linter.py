@@ -18,7 +18,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint.analysis.ast_nodes import depth as ast_depth
 from bnlint.analysis.context import FileContext
-from bnlint.analysis.walk import children
+from bnlint.analysis.walk import Preorder
 from bnlint.config import FileSettings
 from bnlint.diagnostics import Finding, Position
 from bnlint.engine.findings import to_finding
@@ -61,31 +61,34 @@ class _Dispatcher:
         self._by_type[kind] = found
         return found
 
-    def run(self, module: cst.Module) -> None:
+    def run(self, tree: Preorder) -> None:
         """One walk in source order: every rule's `visit_<Kind>` on the way down and
         `leave_<Kind>` on the way up, with `ctx.ancestors` holding the path meanwhile.
 
         What `walk.visit` does for any visitor, inlined: this walk sees every node of
-        every linted file. The node being left is always the last ancestor, so the way
-        up needs only a marker on the stack.
+        every linted file. It steps along the file's flattened tree (shared with the
+        semantic model and the parent index), leaving each ancestor whose subtree ends.
         """
         ancestors = self._ancestors
         by_type = self._by_type
-        stack: list[cst.CSTNode | None] = [module]
-        while stack:
-            node = stack.pop()
-            if node is None:
-                left = ancestors[-1]
+        ends = tree.ends
+        # The subtree ends of `ancestors`, innermost last.
+        open_ends: list[int] = []
+        for index, node in enumerate(tree.nodes):
+            while open_ends and open_ends[-1] <= index:
+                open_ends.pop()
+                left = ancestors.pop()
                 for handler in by_type[type(left)][1]:
                     handler(left)
-                ancestors.pop()
-                continue
             handlers = by_type.get(type(node)) or self._handlers(type(node))
             ancestors.append(node)
+            open_ends.append(ends[index])
             for handler in handlers[0]:
                 handler(node)
-            stack.append(None)
-            stack.extend(reversed(children(node)))
+        while ancestors:
+            left = ancestors.pop()
+            for handler in by_type[type(left)][1]:
+                handler(left)
 
 
 # Real code nests a few dozen ast nodes deep; up to this depth libcst's recursive walk and
@@ -216,7 +219,7 @@ class Linter:
         ctx = FileContext(self.filename, source, module, self.settings, self.project)
         rules = [rule(ctx) for rule in self.rules if rule.code != SYNTAX_ERROR]
         try:
-            _Dispatcher(ctx, rules).run(module)
+            _Dispatcher(ctx, rules).run(ctx.tree)
             reports = [report for rule in rules for report in rule.reports]
             if not reports:
                 return [], None

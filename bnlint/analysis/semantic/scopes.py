@@ -18,7 +18,7 @@ import libcst as cst
 
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.torch_api import MODULE_METHODS, MOVE_METHODS
-from bnlint.analysis.walk import children
+from bnlint.analysis.walk import Preorder
 
 Scope = cst.Module | cst.FunctionDef | cst.ClassDef | cst.Lambda
 
@@ -73,10 +73,13 @@ class SemanticModel(cst.CSTVisitor):
     >>> -> the `4` node; a second `BATCH = 8` anywhere in that scope -> None
     """
 
-    def __init__(self, module: cst.Module, root: Scope | None = None) -> None:
+    def __init__(
+        self, module: cst.Module, root: Scope | None = None, tree: Preorder | None = None
+    ) -> None:
         """The model of `module`; with `root` (a function, class or lambda of it), only of
         that scope's own statements: what a question about one scope needs, for a fraction
-        of the walk (nested scopes are bound by name but not entered)."""
+        of the walk (nested scopes are bound by name but not entered). `tree` is the
+        module's flattened tree when the caller has it."""
         super().__init__()
         self.scopes: dict[cst.CSTNode, ScopeBindings] = {}
         self._stack: list[ScopeBindings] = []
@@ -103,33 +106,43 @@ class SemanticModel(cst.CSTVisitor):
             # Where the root's own name is bound: outside the model.
             self._stack.append(ScopeBindings(module, None))
             self._scope_tuple = (module,)
-        self._walk(root or module)
+        self._walk(tree or Preorder(module), root or module)
 
     # Dispatch ---------------------------------------------------------------------------
     # libcst's own on_visit formats and looks up `visit_<Kind>` for every node; one lookup
     # per node type keeps this walk, which every file with a model pays, cheap.
 
-    def _walk(self, root: cst.CSTNode) -> None:
-        """One pass in source order: `visit_<Kind>` on the way down. Only a scope has work
-        on the way up (leaving it), so only scopes get a mark on the stack for it."""
+    def _walk(self, tree: Preorder, root: cst.CSTNode) -> None:
+        """One pass in source order along the flattened tree: `visit_<Kind>` on the way
+        down. Only a scope has work on the way up (leaving it), so only scopes are tracked
+        until their subtree ends."""
         bounded = self._root is not None
-        stack: list[cst.CSTNode | None] = [root]
-        while stack:
-            node = stack.pop()
-            if node is None:
+        nodes, ends = tree.nodes, tree.ends
+        start = tree.position(root) if root is not tree.nodes[0] else 0
+        if start is None:
+            raise ValueError("the root scope is not a node of the module")
+        stop = ends[start]
+        # The subtree ends of the scopes entered, innermost last.
+        scope_ends: list[int] = []
+        index = start
+        while index < stop:
+            while scope_ends and scope_ends[-1] <= index:
+                scope_ends.pop()
                 self._pop()
-                continue
+            node = nodes[index]
             kind = type(node)
             handler = _VISIT.get(kind, _UNSET)
             if handler is _UNSET:
                 handler = _VISIT[kind] = getattr(SemanticModel, f"visit_{kind.__name__}", None)
             enter = handler is None or handler(self, node) is not False
             if kind in _SCOPE_KINDS:
-                stack.append(None)
+                scope_ends.append(ends[index])
                 if bounded and node is not root:
-                    continue  # a nested scope of a bounded model: bound by name, not entered
-            if enter:
-                stack.extend(reversed(children(node)))
+                    # A nested scope of a bounded model: bound by name, not entered.
+                    enter = False
+            index = index + 1 if enter else ends[index]
+        for _ in scope_ends:
+            self._pop()
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
