@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import libcst as cst
 
 from bnlint.analysis.names import NameResolver
-from bnlint.analysis.walk import Preorder
+from bnlint.analysis.walk import Preorder, exact_kinds
 from bnlint.source import SourceText
 
 if TYPE_CHECKING:
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 
 Node = TypeVar("Node", bound=cst.CSTNode)
-_SCOPES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_SCOPES = exact_kinds(cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Node kind -> whether it has no subclasses (so `type(node) is kind` tests it).
+_EXACT: dict[type, bool] = {}
 
 
 class FileContext:
@@ -164,6 +166,16 @@ class FileContext:
 
     def enclosing(self, at: cst.CSTNode, kind: type[Node]) -> Node | None:
         """The innermost node of `kind` around `at` (a `FunctionDef`, `ClassDef`, loop...)."""
+        exact = _EXACT.get(kind)
+        if exact is None:
+            exact = _EXACT[kind] = not kind.__subclasses__()
+        if exact:
+            # The common case, a concrete kind: a type test instead of an isinstance() miss
+            # per ancestor (an ABC check on libcst's types).
+            for node in self.chain(at):
+                if type(node) is kind and node is not at:
+                    return node
+            return None
         for node in self.chain(at):
             if isinstance(node, kind) and node is not at:
                 return node
@@ -173,9 +185,7 @@ class FileContext:
         """The scopes around `at` (the module, functions, classes, lambdas), outermost first:
         what the semantic model's questions take to resolve a name read at `at`."""
         return [
-            node
-            for node in reversed(self.chain(at))
-            if isinstance(node, _SCOPES) and node is not at
+            node for node in reversed(self.chain(at)) if type(node) in _SCOPES and node is not at
         ]
 
     def code_for(self, node: cst.CSTNode) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -29,6 +29,7 @@ from bnlint.analysis import torch_api
 from bnlint.analysis.calls import argument, boolean
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.values import unwrap
+from bnlint.analysis.walk import exact_kinds
 from bnlint.analysis.walk import visit as visit_tree
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ _TRAINER_BASES = frozenset(
 # Methods whose call anywhere in a file makes it training code for checkpoint inference
 # (`loss.backward()`, `optimizer.step()`, `scheduler.step()` alike: any sign of training).
 _STEP_METHODS = frozenset({"backward", "step"})
+# Kinds the walks up a call's ancestors stop at (tested by type: see `exact_kinds`).
+_NESTED_SCOPES = exact_kinds(cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_LOOPS_AND_FUNCTIONS = exact_kinds(cst.For, cst.While, cst.FunctionDef)
 _LOAD_STATE_DICT = "load_state_dict"
 _TORCH_LOAD = "torch.load"
 
@@ -301,9 +305,9 @@ class Intent:
         if self.framework_managed(at) or self._in_pytest_function(at):
             return None
         for node in self._chain(at):
-            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            if type(node) in _NESTED_SCOPES:
                 return None
-            if not isinstance(node, cst.For) or not isinstance(node.iter, cst.List | cst.Tuple):
+            if type(node) is not cst.For or not isinstance(node.iter, cst.List | cst.Tuple):
                 continue
             phases = [
                 e.value.evaluated_value
@@ -483,9 +487,9 @@ class Intent:
         if self._in_pytest_function(at):
             return None  # pytest functions smoke-run models on purpose
         for node in self._chain(at):
-            if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            if type(node) in _NESTED_SCOPES:
                 return None
-            if isinstance(node, cst.For):
+            if type(node) is cst.For:
                 loader = _evaluation_loader(node.iter)
                 if loader is not None and not self.trains_within(node):
                     return Purpose(f"in the loop over `{loader}`", "evaluating", node)
@@ -494,15 +498,15 @@ class Intent:
     def _declared_purpose(self, at: cst.CSTNode) -> Purpose | None:
         chain = self._chain(at)
         for index, node in enumerate(chain):
-            if isinstance(node, cst.With):
+            if type(node) is cst.With:
                 found = self._with_grad_free(node)
                 if found is not None:
                     if self._inside_training(chain[index:]):
                         return None
                     return Purpose(f"under `{found}`", "evaluating", node)
-            if isinstance(node, cst.Lambda):
+            if type(node) is cst.Lambda:
                 return None
-            if isinstance(node, cst.FunctionDef):
+            if type(node) is cst.FunctionDef:
                 if self.framework_managed(at):
                     return None
                 found = self._decorated_grad_free(node)
@@ -516,8 +520,10 @@ class Intent:
 
     def _inside_training(self, chain: list[cst.CSTNode]) -> bool:
         for node in chain[1:]:
-            if isinstance(node, cst.For | cst.While | cst.FunctionDef):
-                return self.has_direct_training_step(node)
+            if type(node) in _LOOPS_AND_FUNCTIONS:
+                return self.has_direct_training_step(
+                    cast(cst.For | cst.While | cst.FunctionDef, node)
+                )
         return False
 
     def checkpoint_inference(self, at: cst.CSTNode, model: str) -> Purpose | None:

@@ -302,9 +302,10 @@ class TrainNotRestored(Rule):
 
     def _innermost_loop(self, at: cst.CSTNode) -> cst.For | cst.While | None:
         for node in self.ctx.chain(at)[1:]:
-            if isinstance(node, cst.For | cst.While):
+            # Type tests, not isinstance(): this runs up every training step's ancestors.
+            if type(node) is cst.For or type(node) is cst.While:
                 return node
-            if isinstance(node, cst.FunctionDef | cst.Lambda):
+            if type(node) is cst.FunctionDef or type(node) is cst.Lambda:
                 return None
         return None
 

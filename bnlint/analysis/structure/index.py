@@ -749,6 +749,11 @@ def _bound_name(frame: Frame, call: cst.Call) -> str | None:
     return None
 
 
+# Node kind -> whether no function or class can be inside it (a simple statement line or
+# an expression: a lambda is not a definition the collector records).
+_HOLDS_NO_DEFINITIONS: dict[type, bool] = {}
+
+
 class _Collector:
     """Frames of every function, classes with their methods, module-level helpers."""
 
@@ -764,18 +769,25 @@ class _Collector:
         self._containers: list[ModuleClass | cst.FunctionDef] = []
 
     def collect(self, node: cst.CSTNode) -> None:
-        # Definitions live only in compound statements and their blocks.
-        if isinstance(node, cst.SimpleStatementLine | cst.BaseExpression):
+        # Definitions live only in compound statements and their blocks. Type tests, not
+        # isinstance(): this runs on every statement and block of the file.
+        kind = type(node)
+        holds_none = _HOLDS_NO_DEFINITIONS.get(kind)
+        if holds_none is None:
+            holds_none = _HOLDS_NO_DEFINITIONS[kind] = issubclass(
+                kind, cst.SimpleStatementLine | cst.BaseExpression
+            )
+        if holds_none:
             return
-        if isinstance(node, cst.ClassDef):
+        if type(node) is cst.ClassDef:
             self.visit_ClassDef(node)
-        elif isinstance(node, cst.FunctionDef):
+        elif type(node) is cst.FunctionDef:
             self.visit_FunctionDef(node)
         for child in children(node):
             self.collect(child)
-        if isinstance(node, cst.ClassDef):
+        if type(node) is cst.ClassDef:
             self.leave_ClassDef(node)
-        elif isinstance(node, cst.FunctionDef):
+        elif type(node) is cst.FunctionDef:
             self.leave_FunctionDef(node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
