@@ -18,9 +18,10 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     >>> dotted_name(cst.parse_expression("self.net.eval"))
     'self.net.eval'
     """
-    if isinstance(node, cst.Name):
+    # Type tests, not isinstance(): asked of most expressions of a file (see `exact_kinds`).
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = dotted_name(node.value)
         return None if base is None else f"{base}.{node.attr.value}"
     return None

@@ -95,12 +95,12 @@ def _scale_frozen(cls: ModuleClass, attribute: str) -> bool:
 
     def enter(node: cst.CSTNode) -> bool:
         nonlocal found
-        if isinstance(node, cst.Assign) and boolean(node.value) is False:
+        if type(node) is cst.Assign and boolean(node.value) is False:
             found = found or any(
                 dotted_name(target.target) == f"{weight}.requires_grad" for target in node.targets
             )
         elif (
-            isinstance(node, cst.Call)
+            type(node) is cst.Call
             and dotted_name(node.func) == f"{weight}.requires_grad_"
             and len(node.args) == 1
             and boolean(node.args[0].value) is False

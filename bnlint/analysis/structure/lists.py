@@ -235,10 +235,10 @@ def _star_uses(node: cst.CSTNode, name: str) -> int:
 
     def enter(current: cst.CSTNode) -> bool:
         nonlocal count
-        if (
-            isinstance(current, cst.Arg) and current.star == "*" and _is_name(current.value, name)
-        ) or (
-            isinstance(current, cst.Call)
+        # Type tests, not isinstance(): this runs on every node of the body (see
+        # `exact_kinds`).
+        if (type(current) is cst.Arg and current.star == "*" and _is_name(current.value, name)) or (
+            type(current) is cst.Call
             and (
                 (isinstance(current.func, cst.Name) and current.func.value == "len")
                 or last_name(current.func) == "ModuleList"
@@ -258,20 +258,21 @@ def _count_names(body: cst.BaseSuite, name: str) -> int:
 
     def enter(node: cst.CSTNode) -> bool:
         nonlocal count
-        if "." in name and isinstance(node, cst.Attribute) and dotted_name(node) == name:
+        # Type tests, not isinstance(): this runs on every node of the body.
+        if "." in name and type(node) is cst.Attribute and dotted_name(node) == name:
             count += 1
             return False
-        if isinstance(node, cst.Name) and node.value == name:
+        if type(node) is cst.Name and node.value == name:
             count += 1
-        elif isinstance(node, cst.Attribute):
+        elif type(node) is cst.Attribute:
             # `obj.layers` is another object's attribute, not the local list.
             walk(node.value, enter)
             return False
-        elif isinstance(node, cst.Arg):
+        elif type(node) is cst.Arg:
             # `f(layers=...)`: the keyword is not a use of the local list.
             walk(node.value, enter)
             return False
-        return not isinstance(node, cst.FunctionDef)
+        return type(node) is not cst.FunctionDef
 
     walk(body, enter)
     return count
