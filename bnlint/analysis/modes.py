@@ -39,7 +39,6 @@ from bnlint.analysis.semantic.scopes import literal_key, value_key
 from bnlint.analysis.tri import Tri
 from bnlint.analysis.walk import ScopeVisitor
 from bnlint.analysis.walk import visit as visit_tree
-from bnlint.analysis.walk import walk as walk_tree
 
 if TYPE_CHECKING:
     from bnlint.analysis.context import FileContext
@@ -220,7 +219,7 @@ class ModeFlow:
         """Whether the function (or module) around `at` writes `key.eval` as a statement
         without calling it (BN105): the mode the author meant to set."""
         scope: cst.CSTNode = self.ctx.enclosing(at, cst.FunctionDef) or self.ctx.module
-        for node in _walk(scope):
+        for node in self.ctx.tree.subtree(scope):
             if (
                 isinstance(node, cst.Expr)
                 and isinstance(node.value, cst.Attribute)
@@ -317,8 +316,8 @@ class ModeFlow:
         self._class_attributes[id(owner)] = {}
         built: dict[str, Fact] = {}
         spoiled: set[str] = set()
-        for node in _walk(owner):
-            if isinstance(node, cst.Assign):
+        for node in self.ctx.tree.subtree(owner):
+            if type(node) is cst.Assign:
                 for target in node.targets:
                     key = value_key(target.target)
                     if key is None or not key.startswith("self.") or key.count(".") != 1:
@@ -330,7 +329,7 @@ class ModeFlow:
                         built.setdefault(key, mode)
                     elif mode.mode is not Mode.TRAIN:
                         spoiled.add(key)
-            elif isinstance(node, cst.Call):
+            elif type(node) is cst.Call:
                 for key in self._attribute_effects(node):
                     spoiled.add(key)
         found = {}
@@ -862,18 +861,6 @@ class ModeFlow:
         group = self._aliases.get(a, set()) | self._aliases.get(b, set()) | {a, b}
         for member in group:
             self._aliases[member] = group - {member}
-
-
-def _walk(root: cst.CSTNode) -> list[cst.CSTNode]:
-    """Every node under `root`, parents first (through the shared walk's child fields)."""
-    found: list[cst.CSTNode] = []
-
-    def enter(node: cst.CSTNode) -> bool:
-        found.append(node)
-        return True
-
-    walk_tree(root, enter)
-    return found
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
