@@ -329,6 +329,12 @@ class Resolver:
             if spec is not None:
                 return Layer(call, qualified, spec, scope, direct)
             return OPAQUE
+        if isinstance(call.func, cst.Call):
+            # `batch_norm_class(ddp)(hidden)`: a helper's returned class, built here.
+            built = self._alias(call.func, scope, depth)
+            if built is not None:
+                return Layer(call, built, LAYER_SPECS[built], scope, direct)
+            return OPAQUE
         if not isinstance(call.func, cst.Name):
             return OPAQUE
         name = call.func.value
@@ -411,9 +417,12 @@ class Resolver:
     def _alias(self, value: cst.BaseExpression, scope: Scope, depth: int) -> str | None:
         """The layer class a name is bound to: `BN = nn.BatchNorm2d`, or a choice between two
         classes of one kind (`nn.SyncBatchNorm if ddp else nn.BatchNorm2d`), read as the one
-        that checks the least (SyncBatchNorm accepts any rank)."""
+        that checks the least (SyncBatchNorm accepts any rank); or the class a same-file
+        helper returns (`Norm = batch_norm_class(ddp)`)."""
         if depth > _MAX_DEPTH:
             return None
+        if isinstance(value, cst.Call):
+            return self._returned_class(value, scope, depth)
         if isinstance(value, cst.IfExp):
             body = self._alias(value.body, scope, depth + 1)
             orelse = self._alias(value.orelse, scope, depth + 1)
@@ -435,6 +444,23 @@ class Resolver:
             if found is not None:
                 return self._alias(found[0], found[1], depth + 1)
         return None
+
+    def _returned_class(self, call: cst.Call, scope: Scope, depth: int) -> str | None:
+        """The layer class a call of a same-file helper returns: one `return` whose value is
+        a layer class (or a choice between two of one kind), whatever the arguments."""
+        if not isinstance(call.func, cst.Name):
+            return None
+        name = call.func.value
+        if scope.frame.binds(name) or name in scope.substitutions:
+            return None  # a local name, not the module's helper
+        function = self.functions.get(name)
+        frame = self.frames.get(function) if function is not None else None
+        if function is None or frame is None:
+            return None
+        returns = _returns(function)
+        if len(returns) != 1 or returns[0].value is None:
+            return None
+        return self._alias(returns[0].value, Scope(frame), depth + 1)
 
     def _bind(self, function: cst.FunctionDef, call: cst.Call, caller: Scope) -> Scope | None:
         """The helper's scope with its parameters bound to the call's arguments."""
