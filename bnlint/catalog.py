@@ -123,6 +123,7 @@ RULES: dict[str, RuleInfo] = {
             "tiny-batch",
             Severity.WARNING,
             "A training batch size below `min-batch-size` for a model with BatchNorm.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN302",
@@ -130,12 +131,14 @@ RULES: dict[str, RuleInfo] = {
             Severity.INFO,
             "A training loader of a BatchNorm model without `drop_last=True`.",
             default_enabled=False,
+            needs_project=True,
         ),
         RuleInfo(
             "BN303",
             "no-syncbn-small-batch",
             Severity.WARNING,
             "DistributedDataParallel over a BatchNorm model with a small per-device batch, no SyncBatchNorm.",
+            needs_project=True,
             options={"per-device-batch-size": 16},
         ),
         RuleInfo(
@@ -149,12 +152,14 @@ RULES: dict[str, RuleInfo] = {
             "half-precision-norm",
             Severity.WARNING,
             "A model with BatchNorm cast to float16/bfloat16 and then trained.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN403",
             "running-stats-dropped",
             Severity.WARNING,
             "A checkpoint of parameters only, or a `strict=False` load whose skipped keys are ignored.",
+            needs_project=True,
         ),
         RuleInfo(
             "BN404",

@@ -18,8 +18,10 @@ every indexed file). What none of them knows is UNKNOWN.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -83,6 +85,62 @@ def any_of(answers: Iterable[Tri]) -> Tri:
         if answer is Tri.UNKNOWN:
             result = Tri.UNKNOWN
     return result
+
+
+def located(built: Built, filename: str, module: cst.Module, project: ProjectIndex) -> Built:
+    """`built` with a reference the project index can tell from same-named classes of other
+    files: a class of this file (`DummyModel` in `a/helpers.py` -> `a.helpers.DummyModel`), a
+    relative import (`.model.Net` in `probe/infer.py` -> `probe.model.Net`), or a name that
+    only a star import of a module beside the file can bind (`from models import *` in
+    `gan/train.py`, where `gan/models.py` defines `Generator` -> `gan.models.Generator`: a
+    script imports from its own folder).
+    """
+    reference = built.reference
+    path = PurePosixPath(filename.replace("\\", "/")).with_suffix("")
+    if "." not in reference and reference in _module_classes(module):
+        found = ".".join((*path.parts, reference))
+    elif reference.startswith("."):
+        dots = len(reference) - len(reference.lstrip("."))
+        base = path.parts[: len(path.parts) - dots]
+        if len(base) != len(path.parts) - dots or not base:
+            return built
+        found = ".".join((*base, reference[dots:]))
+    elif "." not in reference:
+        star = _star_module_defining(reference, path, module, project)
+        if star is None:
+            return built
+        found = f"{star}.{reference}"
+    else:
+        return built
+    return dataclasses.replace(built, reference=found)
+
+
+def _module_classes(module: cst.Module) -> frozenset[str]:
+    return frozenset(node.name.value for node in module.body if isinstance(node, cst.ClassDef))
+
+
+def _star_module_defining(
+    name: str, path: PurePosixPath, module: cst.Module, project: ProjectIndex
+) -> str | None:
+    """The module beside `path` that a top-level `from X import *` (or `from .X import *`)
+    names and that defines class `name`, as a dotted path; None when there is none."""
+    files = {
+        PurePosixPath(facts.filename.replace("\\", "/")).with_suffix("").parts
+        for facts in project.classes.get(name, [])
+    }
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.ImportFrom) or not isinstance(small.names, cst.ImportStar):
+                continue
+            written = dotted_name(small.module) if small.module is not None else None
+            if written is None or len(small.relative) > 1:
+                continue  # `from .. import *` and deeper: not a module beside the file
+            candidate = (*path.parts[:-1], *written.split("."))
+            if candidate in files or (*candidate, "__init__") in files:
+                return ".".join(candidate)
+    return None
 
 
 def built_by(call: cst.Call, names: NameResolver) -> Built | None:

@@ -20,7 +20,7 @@ import libcst as cst
 from bnlint.analysis import torch_api
 from bnlint.analysis.batch_size import BatchSizes
 from bnlint.analysis.calls import argument, boolean
-from bnlint.analysis.contents import built_by, contains
+from bnlint.analysis.contents import built_by, contains, located
 from bnlint.analysis.intent import is_training_step
 from bnlint.analysis.names import dotted_name, last_name
 from bnlint.analysis.semantic.scopes import SemanticModel
@@ -315,7 +315,9 @@ class TrainingSetup:
         built = built_by(call, self.ctx.names)
         if built is None:
             return None
-        return contains(built, BATCH_NORM, self.ctx.project_index).certain()
+        project = self.ctx.project_index
+        built = located(built, self.ctx.filename, self.ctx.module, project)
+        return contains(built, BATCH_NORM, project).certain()
 
     def class_has_batch_norm(self, class_name: str) -> bool | None:
         """Whether a class of the project builds BatchNorm layers (through its bases too).

@@ -23,14 +23,20 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.calls import argument_for
-from bnlint.analysis.contents import LOOKED_UP, Built, built_by, contains, factory_contains
+from bnlint.analysis.contents import (
+    LOOKED_UP,
+    Built,
+    built_by,
+    contains,
+    factory_contains,
+    located,
+)
 from bnlint.analysis.names import dotted_name
 from bnlint.analysis.semantic.scopes import model_key as model_key  # rules read it from here
 from bnlint.analysis.torch_api import BATCH_NORM, DROPOUT
@@ -83,7 +89,6 @@ class ModelIndex:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
-        self._classes: frozenset[str] | None = None
         self._assignments: dict[int, list[cst.Assign]] = {}
         self._answers: dict[tuple[str, int], ModelFacts | None] = {}
 
@@ -234,7 +239,7 @@ class ModelIndex:
         built = built_by(call, self.ctx.names)
         if built is None:
             return None
-        built = self._located(built)
+        built = located(built, self.ctx.filename, self.ctx.module, self.project)
         if built.reference.endswith(LOOKED_UP):
             if self._uses_as_module(scope, key) or self._called(scope, key):
                 return ModelFacts(
@@ -288,31 +293,6 @@ class ModelIndex:
                     key, reference, batch_norm, dropout, f"built by `{_short(self.ctx, func)}()`"
                 )
         return None
-
-    def _located(self, built: Built) -> Built:
-        """`built` with a reference the project index can tell from same-named classes of
-        other files: a class of this file (`DummyModel` -> `a.helpers.DummyModel`) or a
-        relative import (`.model.Net` in `probe/infer.py` -> `probe.model.Net`)."""
-        reference = built.reference
-        module = PurePosixPath(self.ctx.filename.replace("\\", "/")).with_suffix("")
-        if "." not in reference and reference in self._local_classes():
-            located = ".".join((*module.parts, reference))
-        elif reference.startswith("."):
-            dots = len(reference) - len(reference.lstrip("."))
-            base = module.parts[: len(module.parts) - dots]
-            if len(base) != len(module.parts) - dots or not base:
-                return built
-            located = ".".join((*base, reference[dots:]))
-        else:
-            return built
-        return dataclasses.replace(built, reference=located)
-
-    def _local_classes(self) -> frozenset[str]:
-        if self._classes is None:
-            self._classes = frozenset(
-                node.name.value for node in self.ctx.module.body if isinstance(node, cst.ClassDef)
-            )
-        return self._classes
 
     def _folder_holds_no_mode_layers(self) -> bool:
         """Whether the module classes defined beside this file (the classes a pickled model

@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 from bnlint.analysis import ast_nodes, checkpoints, consumers, torch_api
@@ -335,13 +335,21 @@ class ProjectIndex:
 
         A reference through an absolute import (`keras.models.Model`) names only classes
         in files under a folder or module of its package's name: a Keras `Model` is not
-        the project's `class Model(nn.Module)`. Local and relative references match by name.
+        the project's `class Model(nn.Module)`. Of those, the files whose path ends with the
+        reference's module (`gan.models.Generator` -> `.../gan/models.py`) win when there are
+        any: one class name is often defined in several folders of a project. Local and
+        relative references match by name.
         """
         found = self.classes.get(_simple(reference), [])
         package, dot, _ = reference.partition(".")
         if not found or not dot or not package:
             return found
-        return [facts for facts in found if package in _path_names(facts.filename)]
+        in_package = [facts for facts in found if package in _path_names(facts.filename)]
+        if len(in_package) < 2:
+            return in_package
+        module = tuple(reference.rpartition(".")[0].split("."))
+        exact = [facts for facts in in_package if _module_path_ends_with(facts.filename, module)]
+        return exact or in_package
 
     def is_module_class(self, reference: str, _seen: frozenset[str] = frozenset()) -> Tri:
         """Whether a class reference is an `nn.Module` subclass.
@@ -567,6 +575,18 @@ def _path_names(filename: str) -> frozenset[str]:
     package still sees the package's own name)."""
     path = Path(filename).resolve()
     return frozenset((*path.parent.parts, path.stem))
+
+
+def _module_path_ends_with(filename: str, module: tuple[str, ...]) -> bool:
+    """Whether the file is that module (`a/b/c.py` or `a/b/c/__init__.py` for `("b", "c")`)."""
+    parts = _module_parts(filename)
+    return len(parts) >= len(module) and parts[len(parts) - len(module) :] == module
+
+
+@functools.cache
+def _module_parts(filename: str) -> tuple[str, ...]:
+    parts = PurePosixPath(filename.replace("\\", "/")).with_suffix("").parts
+    return parts[:-1] if parts and parts[-1] == "__init__" else parts
 
 
 def _simple(reference: str) -> str:

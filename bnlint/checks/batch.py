@@ -92,6 +92,9 @@ class TinyBatch(Rule):
     code = "BN301"
     name = "tiny-batch"
     severity = Severity.WARNING
+    # Whether the model holds BatchNorm may take the project index (a class of another
+    # module), so the answer does not depend on which other rules a run selects.
+    needs_project = True
     triggers = (b"DataLoader",)
     message = (
         "`{model}` has BatchNorm and trains with batches of {size}{origin}, below {minimum}: "
@@ -150,6 +153,9 @@ class LastBatchOfOne(Rule):
     code = "BN302"
     name = "last-batch-of-one"
     severity = Severity.INFO
+    # Whether the model holds BatchNorm may take the project index (a class of another
+    # module), so the answer does not depend on which other rules a run selects.
+    needs_project = True
     default_enabled = False
     fixable = FixAvailability.SOMETIMES
     fix_safety = "unsafe"
@@ -194,6 +200,9 @@ class NoSyncbnSmallBatch(Rule):
     code = "BN303"
     name = "no-syncbn-small-batch"
     severity = Severity.WARNING
+    # Whether the model holds BatchNorm may take the project index (a class of another
+    # module), so the answer does not depend on which other rules a run selects.
+    needs_project = True
     triggers = (b"DistributedDataParallel",)
     options: ClassVar[dict[str, Any]] = {"per-device-batch-size": 16}
     message = (

@@ -381,6 +381,9 @@ class HalfPrecisionNorm(Rule):
     code = "BN402"
     name = "half-precision-norm"
     severity = Severity.WARNING
+    # Whether the model holds BatchNorm may take the project index (a class of another
+    # module), so the answer does not depend on which other rules a run selects.
+    needs_project = True
     triggers = (b".half(", b"float16", b"bfloat16", b"torch.half")
     message = (
         "`{model}.{cast}` casts BatchNorm's weights and running statistics to 16 bits before "
@@ -460,6 +463,9 @@ class RunningStatsDropped(Rule):
     code = "BN403"
     name = "running-stats-dropped"
     severity = Severity.WARNING
+    # Whether the model holds BatchNorm may take the project index (a class of another
+    # module), so the answer does not depend on which other rules a run selects.
+    needs_project = True
     # A `strict=False` load, or a saver (`torch.save`, `save_file`) and `.parameters(`.
     trigger_pattern = rb"load_state_dict|(?s:\A(?=.*?parameters\().*?save)"
     message = "{what}, so BatchNorm's `running_mean`/`running_var` {effect}"
