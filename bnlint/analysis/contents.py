@@ -28,6 +28,7 @@ import libcst as cst
 
 from bnlint.analysis import torch_api
 from bnlint.analysis.names import dotted_name
+from bnlint.analysis.project import module_parts
 from bnlint.analysis.tri import Tri
 from bnlint.analysis.zoo import ARCH_ARGUMENT
 from bnlint.analysis.zoo import factory_contains as factory_contains  # one entry point
@@ -124,10 +125,7 @@ def _star_module_defining(
 ) -> str | None:
     """The module beside `path` that a top-level `from X import *` (or `from .X import *`)
     names and that defines class `name`, as a dotted path; None when there is none."""
-    files = {
-        PurePosixPath(facts.filename.replace("\\", "/")).with_suffix("").parts
-        for facts in project.classes.get(name, [])
-    }
+    files = {module_parts(facts.filename) for facts in project.classes.get(name, [])}
     for statement in module.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -138,7 +136,7 @@ def _star_module_defining(
             if written is None or len(small.relative) > 1:
                 continue  # `from .. import *` and deeper: not a module beside the file
             candidate = (*path.parts[:-1], *written.split("."))
-            if candidate in files or (*candidate, "__init__") in files:
+            if candidate in files:
                 return ".".join(candidate)
     return None
 

@@ -579,12 +579,13 @@ def _path_names(filename: str) -> frozenset[str]:
 
 def _module_path_ends_with(filename: str, module: tuple[str, ...]) -> bool:
     """Whether the file is that module (`a/b/c.py` or `a/b/c/__init__.py` for `("b", "c")`)."""
-    parts = _module_parts(filename)
+    parts = module_parts(filename)
     return len(parts) >= len(module) and parts[len(parts) - len(module) :] == module
 
 
 @functools.cache
-def _module_parts(filename: str) -> tuple[str, ...]:
+def module_parts(filename: str) -> tuple[str, ...]:
+    """The module a file is, as path parts: `a/b/c.py` and `a/b/c/__init__.py` -> (a, b, c)."""
     parts = PurePosixPath(filename.replace("\\", "/")).with_suffix("").parts
     return parts[:-1] if parts and parts[-1] == "__init__" else parts
 

@@ -290,11 +290,10 @@ class Resolver:
         direct (the helper builds them for every caller); the runs inside the helper's own
         list hold for every call, so they are kept as direct fragments.
         """
-        returns = _returns(function)
+        value = _single_return(function)
         frame = self.frames.get(function)
-        if len(returns) != 1 or returns[0].value is None or frame is None:
+        if value is None or frame is None:
             return None
-        value = returns[0].value
         bound = self._bind(function, call, caller)
         if bound is None:
             return None
@@ -457,10 +456,8 @@ class Resolver:
         frame = self.frames.get(function) if function is not None else None
         if function is None or frame is None:
             return None
-        returns = _returns(function)
-        if len(returns) != 1 or returns[0].value is None:
-            return None
-        return self._alias(returns[0].value, Scope(frame), depth + 1)
+        value = _single_return(function)
+        return None if value is None else self._alias(value, Scope(frame), depth + 1)
 
     def _bind(self, function: cst.FunctionDef, call: cst.Call, caller: Scope) -> Scope | None:
         """The helper's scope with its parameters bound to the call's arguments."""
@@ -489,13 +486,13 @@ class Resolver:
     def _helper(
         self, function: cst.FunctionDef, call: cst.Call, caller: Scope, depth: int
     ) -> Element:
-        returns = _returns(function)
-        if len(returns) != 1 or returns[0].value is None:
+        value = _single_return(function)
+        if value is None:
             return OPAQUE
         scope = self._bind(function, call, caller)
         if scope is None:
             return OPAQUE
-        return self.resolve(returns[0].value, scope, None, direct=False, depth=depth + 1)
+        return self.resolve(value, scope, None, direct=False, depth=depth + 1)
 
     def _sequential_class(
         self, init: cst.FunctionDef, call: cst.Call, caller: Scope, depth: int
@@ -532,6 +529,13 @@ def _is_super_init(call: cst.Call) -> bool:
 def super_init_call(frame: Frame) -> cst.Call | None:
     supers = [c for c in frame.calls if _is_super_init(c)]
     return supers[0] if len(supers) == 1 else None
+
+
+def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
+    """The value a helper returns when its body has one `return`, with a value (nested
+    functions' returns not counted); None otherwise: what it builds is then not one thing."""
+    returns = _returns(function)
+    return returns[0].value if len(returns) == 1 else None
 
 
 def _returns(function: cst.FunctionDef) -> list[cst.Return]:
